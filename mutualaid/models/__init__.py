@@ -1,0 +1,38 @@
+"""SQLAlchemy models, one module per area. Import from here."""
+
+from .aid import Category, HelpRequest, Offer, OfferCategory
+from .audit import AuditEvent
+from .geo import Neighbourhood
+from .matching import SCORE_PARTS, Match, MatchingRun, RankerVersion, TrustTie
+from .messaging import Message
+from .people import (
+    ConsentRecord,
+    Resident,
+    ResidentBlock,
+    User,
+    VogRecord,
+    Vouch,
+    WorkerAssignment,
+)
+
+__all__ = [
+    "SCORE_PARTS",
+    "AuditEvent",
+    "Category",
+    "ConsentRecord",
+    "HelpRequest",
+    "Match",
+    "MatchingRun",
+    "Message",
+    "Neighbourhood",
+    "Offer",
+    "OfferCategory",
+    "RankerVersion",
+    "Resident",
+    "ResidentBlock",
+    "TrustTie",
+    "User",
+    "VogRecord",
+    "Vouch",
+    "WorkerAssignment",
+]

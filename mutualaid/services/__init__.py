@@ -1,0 +1,1 @@
+"""Use cases. One module per area; the only layer that commits."""

@@ -1,0 +1,12 @@
+"""Server-rendered web interface, one blueprint per audience."""
+
+from flask import Flask
+
+from .auth import bp as auth_bp
+from .main import bp as main_bp
+
+
+def register_web(app: Flask) -> None:
+    """Register the web blueprints."""
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)

@@ -1,0 +1,34 @@
+"""Error pages (HTML) and JSON errors for the API, from domain exceptions and HTTP errors."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError
+from ..extensions import db
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()  # nothing half-written survives an error
+        if _wants_json():
+            return jsonify(exc.to_dict()), exc.status_code
+        return render_template("errors/error.html", status=exc.status_code,
+                               message=exc.message), exc.status_code
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if _wants_json():
+            body = {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}
+            errors = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+            if errors:
+                body["errors"] = errors
+            return jsonify(body), exc.code
+        return render_template("errors/error.html", status=exc.code,
+                               message=exc.description), exc.code

@@ -1,0 +1,3 @@
+from mutualaid import create_app
+
+app = create_app()
