@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
+from flask_babel import get_locale
 
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -64,6 +65,7 @@ def register_extensions(app: Flask) -> None:
         return request.accept_languages.best_match(app.config["LANGUAGES"]) or "nl"
 
     babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(lambda: {"get_locale": get_locale})
 
 
 def register_security_headers(app: Flask) -> None:

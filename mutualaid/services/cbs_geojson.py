@@ -12,7 +12,6 @@ from pathlib import Path
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
-from shapely.ops import transform
 
 from ..errors import Invalid
 
@@ -99,7 +98,7 @@ def _rd_to_wgs84():
     from pyproj import Transformer  # only needed for RD files
 
     transformer = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
-    return lambda geom: transform(transformer.transform, geom)
+    return lambda geom: shapely.transform(geom, transformer.transform, interleaved=False)
 
 
 def _polygonal(geometry) -> Polygon | MultiPolygon | None:
@@ -163,8 +162,6 @@ def parse_collection(data: dict, schema: str = "auto",
             code = (feature.get("properties") or {}).get(spec.code)
             result.skipped.append((f"{label} ({code})" if code else label, str(exc)))
             continue
-        if parsed is None:
-            continue  # outside the requested municipality, or water only
         if municipality and parsed.municipality_code != municipality:
             continue
         if parsed.code in seen:
@@ -182,7 +179,7 @@ def _text(props: dict, key: str | None) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
-def _parse_feature(feature: dict, spec: Schema, reproject) -> ParsedNeighbourhood | None:
+def _parse_feature(feature: dict, spec: Schema, reproject) -> ParsedNeighbourhood:
     props = feature.get("properties") or {}
     code = _text(props, spec.code)
     if not code or not BU_CODE.match(code):
@@ -191,7 +188,7 @@ def _parse_feature(feature: dict, spec: Schema, reproject) -> ParsedNeighbourhoo
     if not name:
         raise ValueError(f"{spec.name_key} (the name) is empty")
     if (_text(props, spec.water) or "").upper() == "JA":
-        return None  # CBS lists water-only parts separately; nobody lives there
+        raise ValueError("water only: nobody lives there")
     geometry_json = feature.get("geometry")
     if not geometry_json:
         raise ValueError("has no geometry")

@@ -411,5 +411,6 @@ def demo_logins() -> list[tuple[str, str]]:
     wanted = [f"wijkcoach.{a}@{DEMO_DOMAIN}" for a in ("noord", "oost", "zuid")] + [
         f"gemeente@{DEMO_DOMAIN}", f"beheer@{DEMO_DOMAIN}", f"bewoner@{DEMO_DOMAIN}",
         f"vrijwilliger@{DEMO_DOMAIN}"]
-    found = dict(db.session.execute(select(User.email, User.role).where(User.email.in_(wanted))))
+    found = dict(db.session.execute(
+        select(User.email, User.role).where(User.email.in_(wanted))).all())
     return [(found[email], email) for email in wanted if email in found]
