@@ -37,9 +37,14 @@ def register_database(app: Flask) -> None:
     configure_engine_options(app)
     db.init_app(app)
     # render_as_batch: Alembic on SQLite cannot ALTER in place; batch mode copies the table.
-    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
-                     render_as_batch=True, compare_type=True,
-                     render_item=render_migration_type)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_type,
+    )
 
 
 def register_extensions(app: Flask) -> None:

@@ -82,8 +82,14 @@ def get_queue(name: str = "default", connection: Redis | None = None) -> Queue:
     )
 
 
-def enqueue(func: str, *args: Any, queue: str = "default", job_id: str | None = None,
-            retries: int = 3, **kwargs: Any):
+def enqueue(
+    func: str,
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    retries: int = 3,
+    **kwargs: Any,
+):
     """Enqueue a job by dotted path (`mutualaid.jobs.ping`) with retries and a timeout."""
     return get_queue(queue).enqueue(
         func, *args, job_id=job_id, retry=Retry(max=retries, interval=[5, 30, 120]), **kwargs

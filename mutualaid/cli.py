@@ -15,8 +15,13 @@ def _fail(exc: DomainError) -> None:
 
 @click.command("import-neighbourhoods")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--schema", type=click.Choice(["auto", "generalised", "official", "legacy"]),
-              default="auto", show_default=True, help="CBS schema of the file.")
+@click.option(
+    "--schema",
+    type=click.Choice(["auto", "generalised", "official", "legacy"]),
+    default="auto",
+    show_default=True,
+    help="CBS schema of the file.",
+)
 @click.option("--municipality", metavar="GMxxxx", help="Import only this municipality (CBS code).")
 @with_appcontext
 def import_neighbourhoods_command(path: str, schema: str, municipality: str | None) -> None:
@@ -28,8 +33,10 @@ def import_neighbourhoods_command(path: str, schema: str, municipality: str | No
     except DomainError as exc:
         _fail(exc)
     click.echo(f"Schema: {summary.schema}, coordinates: {summary.crs}")
-    click.echo(f"Imported: {len(summary.imported)}, updated: {len(summary.updated)}, "
-               f"unchanged: {len(summary.unchanged)}, skipped: {len(summary.skipped)}")
+    click.echo(
+        f"Imported: {len(summary.imported)}, updated: {len(summary.updated)}, "
+        f"unchanged: {len(summary.unchanged)}, skipped: {len(summary.skipped)}"
+    )
     if summary.repaired:
         click.echo("Geometry repaired: " + ", ".join(summary.repaired))
     for what, why in summary.skipped:
@@ -54,8 +61,10 @@ def seed_demo_command(seed: int, residents: int, if_empty: bool) -> None:
         result = seed_demo(seed=seed, residents=residents, progress=True)
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"Demo: {result.residents} residents, {result.requests} requests, "
-               f"{result.offers} offers, {result.ties} trust ties, {result.matches} matches.")
+    click.echo(
+        f"Demo: {result.residents} residents, {result.requests} requests, "
+        f"{result.offers} offers, {result.ties} trust ties, {result.matches} matches."
+    )
     print_demo_logins(result.logins, DEMO_PASSWORD)
 
 
@@ -77,12 +86,17 @@ def demo_logins_command() -> None:
 
 @click.command("create-user")
 @click.option("--email", required=True)
-@click.option("--role", type=click.Choice(["resident", "worker", "municipality", "admin"]),
-              required=True)
+@click.option(
+    "--role", type=click.Choice(["resident", "worker", "municipality", "admin"]), required=True
+)
 @click.option("--name", "display_name", required=True)
 @click.option("--municipality", "municipality_code", help="CBS code, for municipality users.")
-@click.option("--neighbourhood", "neighbourhoods", multiple=True,
-              help="CBS neighbourhood code a worker covers (repeatable).")
+@click.option(
+    "--neighbourhood",
+    "neighbourhoods",
+    multiple=True,
+    help="CBS neighbourhood code a worker covers (repeatable).",
+)
 @click.password_option()
 @with_appcontext
 def create_user_command(email, role, display_name, municipality_code, neighbourhoods, password):
@@ -90,9 +104,14 @@ def create_user_command(email, role, display_name, municipality_code, neighbourh
     from .services.accounts import create_user
 
     try:
-        user = create_user(email, password, role, display_name,
-                           municipality_code=municipality_code,
-                           neighbourhood_codes=list(neighbourhoods))
+        user = create_user(
+            email,
+            password,
+            role,
+            display_name,
+            municipality_code=municipality_code,
+            neighbourhood_codes=list(neighbourhoods),
+        )
     except DomainError as exc:
         _fail(exc)
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
@@ -111,11 +130,14 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     names = queues or QUEUE_NAMES
     unknown = sorted(set(names) - set(QUEUE_NAMES))
     if unknown:
-        raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; known: "
-                                 + ", ".join(QUEUE_NAMES), param_hint="QUEUES")
+        raise click.BadParameter(
+            f"unknown queue(s) {', '.join(unknown)}; known: " + ", ".join(QUEUE_NAMES),
+            param_hint="QUEUES",
+        )
     connection = get_redis()
-    worker = AppWorker([get_queue(n, connection) for n in names], connection=connection,
-                       serializer=SERIALIZER)
+    worker = AppWorker(
+        [get_queue(n, connection) for n in names], connection=connection, serializer=SERIALIZER
+    )
     worker.work(with_scheduler=True, burst=burst)
 
 
@@ -123,6 +145,12 @@ def register_cli(app: Flask) -> None:
     """Add the project's commands to `flask`."""
     from .devserver import devserver_command
 
-    for command in (import_neighbourhoods_command, seed_demo_command, demo_logins_command,
-                    create_user_command, worker_command, devserver_command):
+    for command in (
+        import_neighbourhoods_command,
+        seed_demo_command,
+        demo_logins_command,
+        create_user_command,
+        worker_command,
+        devserver_command,
+    ):
         app.cli.add_command(command)

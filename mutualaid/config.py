@@ -58,7 +58,9 @@ def normalise_database_url(url: str) -> str:
 
 def load_config(instance_path: Path | None = None) -> dict:
     """Read the environment into a flat Flask config mapping."""
-    instance_path = Path(os.environ.get("MUTUALAID_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH))
+    instance_path = Path(
+        os.environ.get("MUTUALAID_INSTANCE_PATH", instance_path or DEFAULT_INSTANCE_PATH)
+    )
     env = os.environ.get("MUTUALAID_ENV", "development")
     production = env == "production"
 
@@ -66,11 +68,19 @@ def load_config(instance_path: Path | None = None) -> dict:
     database_url = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
     if production:
-        missing = [n for n, v in (("SECRET_KEY", secret_key), ("DATABASE_URL", database_url),
-                                  ("REDIS_URL", redis_url)) if not v]
+        missing = [
+            n
+            for n, v in (
+                ("SECRET_KEY", secret_key),
+                ("DATABASE_URL", database_url),
+                ("REDIS_URL", redis_url),
+            )
+            if not v
+        ]
         if missing:
             raise ConfigError(
-                "MUTUALAID_ENV=production needs " + ", ".join(missing)
+                "MUTUALAID_ENV=production needs "
+                + ", ".join(missing)
                 + ": development defaults (generated key, SQLite, embedded Redis) are refused"
             )
         if len(secret_key) < 32:

@@ -68,12 +68,17 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
     from .services.demo import DEMO_PASSWORD, demo_logins
 
     if current_app.config["ENV_NAME"] == "production":
-        raise click.ClickException("devserver is for development; use gunicorn and "
-                                   "`flask --app wsgi worker` in production")
+        raise click.ClickException(
+            "devserver is for development; use gunicorn and `flask --app wsgi worker` in production"
+        )
     prepare_database()
     redis_url = background.redis_url()  # starts the embedded server once, here
-    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1",
-           "MUTUALAID_REDIS_EMBEDDED": "1" if background.is_embedded() else "0"}
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+        "MUTUALAID_REDIS_EMBEDDED": "1" if background.is_embedded() else "0",
+    }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     children = []
     stopping = False
@@ -87,9 +92,21 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
     try:
         if not no_worker:
             children.append(subprocess.Popen([*flask, "worker"], env=env))
-        children.append(subprocess.Popen(
-            [*flask, "run", "--host", host, "--port", str(port), "--no-reload", "--no-debugger"],
-            env=env))
+        children.append(
+            subprocess.Popen(
+                [
+                    *flask,
+                    "run",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--no-reload",
+                    "--no-debugger",
+                ],
+                env=env,
+            )
+        )
         url = f"http://{host}:{port}/"
         click.echo("")
         click.echo(f"mutualaid is running at {url}  (Ctrl-C stops everything)")

@@ -9,8 +9,14 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None,
-                 errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field

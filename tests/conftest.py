@@ -20,8 +20,9 @@ from mutualaid import create_app
 from mutualaid.config import normalise_database_url
 from mutualaid.extensions import db
 
-BUNDLED_GEOJSON = Path(__file__).resolve().parent.parent / "mutualaid" / "data" / (
-    "buurt_2023_hengelo.geojson")
+BUNDLED_GEOJSON = (
+    Path(__file__).resolve().parent.parent / "mutualaid" / "data" / ("buurt_2023_hengelo.geojson")
+)
 
 
 def _admin_url(url: str) -> str:
@@ -39,8 +40,11 @@ def create_postgres_database(base_url: str) -> str:
         pytest.exit(f"DATABASE_URL is set but PostgreSQL is unusable: {exc}", returncode=3)
     finally:
         engine.dispose()
-    return make_url(normalise_database_url(base_url)).set(database=name).render_as_string(
-        hide_password=False)
+    return (
+        make_url(normalise_database_url(base_url))
+        .set(database=name)
+        .render_as_string(hide_password=False)
+    )
 
 
 def drop_postgres_database(url: str) -> None:
@@ -74,9 +78,13 @@ def redis_url(tmp_path_factory):
         from redis import Redis
 
         try:
-            Redis.from_url(url, socket_connect_timeout=2).ping()
+            client = Redis.from_url(url, socket_connect_timeout=2)
+            client.ping()
         except Exception as exc:
             pytest.exit(f"REDIS_URL={url} is set but Redis does not answer: {exc}", returncode=3)
+        # The tests own the Redis database they are given (CI uses a spare one): start clean,
+        # so jobs left by an earlier run are not picked up by this run's workers.
+        client.flushdb()
         yield url
         return
     from mutualaid.background import start_embedded_redis, stop_embedded_redis

@@ -6,8 +6,12 @@ from marshmallow import Schema, fields
 
 from ..services.health import check_health
 
-blp = Blueprint("health", __name__, url_prefix="/api/v1/health",
-                description="Health of the service and its dependencies")
+blp = Blueprint(
+    "health",
+    __name__,
+    url_prefix="/api/v1/health",
+    description="Health of the service and its dependencies",
+)
 
 
 class DependencySchema(Schema):

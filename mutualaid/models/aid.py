@@ -49,7 +49,9 @@ class HelpRequest(TimestampMixin, db.Model):
         CheckConstraint(SLOTS_RANGE.format(col="slots"), name="slots_range"),
         CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
         CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
-        CheckConstraint("max_distance_m > 0 AND max_distance_m <= 50000", name="max_distance_range"),
+        CheckConstraint(
+            "max_distance_m > 0 AND max_distance_m <= 50000", name="max_distance_range"
+        ),
         CheckConstraint(
             "window_end IS NULL OR window_start IS NULL OR window_end >= window_start",
             name="window_order",

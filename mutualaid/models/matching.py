@@ -30,7 +30,7 @@ def _unit_range(column: str) -> CheckConstraint:
 
 
 class TrustTie(TimestampMixin, db.Model):
-    """A tie between two residents; stored once per pair and kind with resident_a_id < resident_b_id."""
+    """A tie between two residents, stored once per pair and kind (a_id < b_id)."""
 
     __tablename__ = "trust_ties"
     __table_args__ = (

@@ -28,8 +28,30 @@ CONSENT_METHODS = ("online", "phone", "in_person", "paper")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 
 # ISO 639-1 codes of languages spoken in Dutch neighbourhoods; bit i = LANGUAGES[i].
-LANGUAGES = ("nl", "en", "de", "tr", "ar", "pl", "uk", "ti", "fr", "es", "so", "fa", "ru",
-             "pap", "zgh", "ber", "it", "pt", "ro", "bg", "zh", "sy")
+LANGUAGES = (
+    "nl",
+    "en",
+    "de",
+    "tr",
+    "ar",
+    "pl",
+    "uk",
+    "ti",
+    "fr",
+    "es",
+    "so",
+    "fa",
+    "ru",
+    "pap",
+    "zgh",
+    "ber",
+    "it",
+    "pt",
+    "ro",
+    "bg",
+    "zh",
+    "sy",
+)
 CHANNELS = ("phone", "message", "video", "in_person")
 
 # Default help categories (code, Dutch name, English name, needs a VOG-verified helper).

@@ -32,9 +32,17 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def create_user(email: str, password: str, role: str, display_name: str, *,
-                municipality_code: str | None = None, neighbourhood_codes: list[str] = (),
-                resident_id: int | None = None, commit_now: bool = True) -> User:
+def create_user(
+    email: str,
+    password: str,
+    role: str,
+    display_name: str,
+    *,
+    municipality_code: str | None = None,
+    neighbourhood_codes: list[str] = (),
+    resident_id: int | None = None,
+    commit_now: bool = True,
+) -> User:
     """Create an account; workers get their neighbourhoods, municipality users their code."""
     email = normalise_email(email)
     if not EMAIL.match(email):
@@ -42,31 +50,50 @@ def create_user(email: str, password: str, role: str, display_name: str, *,
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role", rule="known")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"password must have at least {MIN_PASSWORD_LENGTH} characters",
-                      field="password", rule="min_length")
+        raise Invalid(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
+            field="password",
+            rule="min_length",
+        )
     if not (display_name or "").strip():
         raise Invalid("display_name is required", field="display_name", rule="required")
     if db.session.scalar(select(func.count(User.id)).where(User.email == email)):
         raise Conflict("an account with this email already exists", field="email", rule="unique")
-    user = User(email=email, password_hash=hash_password(password), role=role,
-                display_name=display_name.strip(), municipality_code=municipality_code,
-                resident_id=resident_id)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name.strip(),
+        municipality_code=municipality_code,
+        resident_id=resident_id,
+    )
     db.session.add(user)
     flush()
     if neighbourhood_codes:
         if role != "worker":
-            raise Invalid("only workers are assigned neighbourhoods", field="neighbourhoods",
-                          rule="worker_only")
-        found = dict(db.session.execute(
-            select(Neighbourhood.code, Neighbourhood.id)
-            .where(Neighbourhood.code.in_(neighbourhood_codes))).all())
+            raise Invalid(
+                "only workers are assigned neighbourhoods",
+                field="neighbourhoods",
+                rule="worker_only",
+            )
+        found = dict(
+            db.session.execute(
+                select(Neighbourhood.code, Neighbourhood.id).where(
+                    Neighbourhood.code.in_(neighbourhood_codes)
+                )
+            ).all()
+        )
         missing = sorted(set(neighbourhood_codes) - set(found))
         if missing:
             db.session.rollback()
-            raise Invalid("unknown neighbourhood code(s): " + ", ".join(missing),
-                          field="neighbourhoods", rule="exists")
-        db.session.add_all(WorkerAssignment(user_id=user.id, neighbourhood_id=nid)
-                           for nid in found.values())
+            raise Invalid(
+                "unknown neighbourhood code(s): " + ", ".join(missing),
+                field="neighbourhoods",
+                rule="exists",
+            )
+        db.session.add_all(
+            WorkerAssignment(user_id=user.id, neighbourhood_id=nid) for nid in found.values()
+        )
     if commit_now:
         commit()
     return user

@@ -37,11 +37,21 @@ SCHEMAS = {
     # Generalised edition (cartomap): statcode/statnaam, everything else derived from the code.
     "generalised": Schema("generalised", "statcode", "statnaam", year="jrstatcode"),
     # Official Wijk- en buurtkaart 2023 and later.
-    "official": Schema("official", "buurtcode", "buurtnaam", "wijkcode", "wijknaam",
-                       "gemeentecode", "gemeentenaam", "jaarcode", "water"),
+    "official": Schema(
+        "official",
+        "buurtcode",
+        "buurtnaam",
+        "wijkcode",
+        "wijknaam",
+        "gemeentecode",
+        "gemeentenaam",
+        "jaarcode",
+        "water",
+    ),
     # Official editions before 2022.
-    "legacy": Schema("legacy", "BU_CODE", "BU_NAAM", "WK_CODE", "WK_NAAM", "GM_CODE", "GM_NAAM",
-                     water="WATER"),
+    "legacy": Schema(
+        "legacy", "BU_CODE", "BU_NAAM", "WK_CODE", "WK_NAAM", "GM_CODE", "GM_NAAM", water="WATER"
+    ),
 }
 
 
@@ -80,8 +90,11 @@ def _crs_of(collection: dict, sample: list[float] | None) -> str:
     if "28992" in crs_name:
         return "EPSG:28992"
     if crs_name and not any(tag in crs_name for tag in ("4326", "CRS84")):
-        raise Invalid(f"coordinate system {crs_name!r} is not supported; use WGS84 or RD New "
-                      "(EPSG:28992)", field="crs", rule="supported_crs")
+        raise Invalid(
+            f"coordinate system {crs_name!r} is not supported; use WGS84 or RD New (EPSG:28992)",
+            field="crs",
+            rule="supported_crs",
+        )
     if sample and (abs(sample[0]) > 180 or abs(sample[1]) > 90):
         return "EPSG:28992"  # metres, not degrees: RD New is what CBS publishes
     return "EPSG:4326"
@@ -120,11 +133,17 @@ def load_collection(path: Path) -> dict:
     except FileNotFoundError:
         raise Invalid(f"file not found: {path}", field="path", rule="exists") from None
     except UnicodeDecodeError:
-        raise Invalid(f"{path} is not UTF-8 text (is it a zipped or binary file?)",
-                      field="path", rule="geojson") from None
+        raise Invalid(
+            f"{path} is not UTF-8 text (is it a zipped or binary file?)",
+            field="path",
+            rule="geojson",
+        ) from None
     except json.JSONDecodeError as exc:
-        raise Invalid(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}",
-                      field="path", rule="geojson") from None
+        raise Invalid(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}",
+            field="path",
+            rule="geojson",
+        ) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise Invalid(f"{path} is not a GeoJSON FeatureCollection", field="path", rule="geojson")
     if not isinstance(data.get("features"), list) or not data["features"]:
@@ -132,8 +151,9 @@ def load_collection(path: Path) -> dict:
     return data
 
 
-def parse_collection(data: dict, schema: str = "auto",
-                     municipality: str | None = None) -> ParseResult:
+def parse_collection(
+    data: dict, schema: str = "auto", municipality: str | None = None
+) -> ParseResult:
     """Parse CBS features into neighbourhoods; bad features are skipped with a reason."""
     features = data["features"]
     if schema == "auto":
@@ -142,12 +162,19 @@ def parse_collection(data: dict, schema: str = "auto",
         if detected is None:
             expected = "; ".join(f"{s.name}: {s.code}/{s.name_key}" for s in SCHEMAS.values())
             raise Invalid(
-                "no known CBS schema: properties are " + ", ".join(sorted(first_props)[:12])
-                + f". Expected one of ({expected})", field="schema", rule="known_schema")
+                "no known CBS schema: properties are "
+                + ", ".join(sorted(first_props)[:12])
+                + f". Expected one of ({expected})",
+                field="schema",
+                rule="known_schema",
+            )
         schema = detected
     elif schema not in SCHEMAS:
-        raise Invalid(f"unknown schema {schema!r}; choose auto, " + ", ".join(SCHEMAS),
-                      field="schema", rule="known_schema")
+        raise Invalid(
+            f"unknown schema {schema!r}; choose auto, " + ", ".join(SCHEMAS),
+            field="schema",
+            rule="known_schema",
+        )
     spec = SCHEMAS[schema]
     crs = _crs_of(data, _first_coordinate(features[0].get("geometry")))
     reproject = _rd_to_wgs84() if crs == "EPSG:28992" else None

@@ -33,7 +33,7 @@ from ..models import (
     Vouch,
 )
 from ..models.base import utcnow
-from ..models.vocab import ALL_SLOTS, DEFAULT_CATEGORIES, channel_mask, language_mask
+from ..models.vocab import DEFAULT_CATEGORIES, channel_mask, language_mask
 from .accounts import create_user
 from .demo_names import (
     EXTRA_LANGUAGES,
@@ -75,8 +75,9 @@ def ensure_categories() -> dict[str, Category]:
             continue
         while next_bit in used_bits:
             next_bit += 1
-        existing[code] = Category(code=code, bit=next_bit, name_nl=name_nl, name_en=name_en,
-                                  requires_vog=requires_vog)
+        existing[code] = Category(
+            code=code, bit=next_bit, name_nl=name_nl, name_en=name_en, requires_vog=requires_vog
+        )
         used_bits.add(next_bit)
         db.session.add(existing[code])
     flush()
@@ -105,8 +106,10 @@ def _random_point_in(geometry, rng: random.Random) -> tuple[float, float]:
 def _distance_m(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
     """Great-circle distance in metres from one point to many (haversine)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = (np.sin((p2 - p1) / 2) ** 2
-         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2)
+    a = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
 
 
@@ -120,14 +123,20 @@ class _Town:
     """The neighbourhoods of the demo municipality, with streets and prepared polygons."""
 
     def __init__(self, rng: random.Random) -> None:
-        rows = db.session.scalars(select(Neighbourhood).where(
-            Neighbourhood.municipality_code == MUNICIPALITY).order_by(Neighbourhood.code)).all()
+        rows = db.session.scalars(
+            select(Neighbourhood)
+            .where(Neighbourhood.municipality_code == MUNICIPALITY)
+            .order_by(Neighbourhood.code)
+        ).all()
         if not rows:
             from .neighbourhoods import import_neighbourhoods
 
             import_neighbourhoods(DATA_DIR / "buurt_2023_hengelo.geojson")
-            rows = db.session.scalars(select(Neighbourhood).where(
-                Neighbourhood.municipality_code == MUNICIPALITY).order_by(Neighbourhood.code)).all()
+            rows = db.session.scalars(
+                select(Neighbourhood)
+                .where(Neighbourhood.municipality_code == MUNICIPALITY)
+                .order_by(Neighbourhood.code)
+            ).all()
         self.neighbourhoods = rows
         self.geometries = [shape(json.loads(n.geometry_geojson)) for n in rows]
         for geometry in self.geometries:
@@ -137,8 +146,10 @@ class _Town:
         streets = [s.strip() for s in streets if s.strip()]
         rng.shuffle(streets)
         # Each neighbourhood gets its own handful of streets, so "same street" means nearby.
-        self.streets = {n.id: [streets[(i * 3 + k) % len(streets)] for k in range(3)]
-                        for i, n in enumerate(rows)}
+        self.streets = {
+            n.id: [streets[(i * 3 + k) % len(streets)] for k in range(3)]
+            for i, n in enumerate(rows)
+        }
 
     def place(self, rng: random.Random) -> tuple[Neighbourhood, float, float, str]:
         index = rng.choices(range(len(self.neighbourhoods)), weights=self.weights)[0]
@@ -150,8 +161,11 @@ class _Town:
 def seed_demo(seed: int = 20261122, residents: int = 400, progress: bool = False) -> DemoResult:
     """Create the demo town in one transaction; refuses when residents already exist."""
     if database_has_residents():
-        raise Conflict("the database already has residents; seed the demo into an empty one",
-                       field="database", rule="empty")
+        raise Conflict(
+            "the database already has residents; seed the demo into an empty one",
+            field="database",
+            rule="empty",
+        )
     if not 20 <= residents <= 20000:
         raise Invalid("residents must be between 20 and 20000", field="residents", rule="range")
     rng = random.Random(seed)
@@ -180,8 +194,16 @@ def _create_staff(town: _Town, result: DemoResult) -> dict:
     for area, team_districts in teams.items():
         codes = [n.code for n in town.neighbourhoods if n.district_code in team_districts]
         email = f"wijkcoach.{area}@{DEMO_DOMAIN}"
-        workers.append(create_user(email, DEMO_PASSWORD, "worker", f"Wijkcoach {area.title()}",
-                                   neighbourhood_codes=codes, commit_now=False))
+        workers.append(
+            create_user(
+                email,
+                DEMO_PASSWORD,
+                "worker",
+                f"Wijkcoach {area.title()}",
+                neighbourhood_codes=codes,
+                commit_now=False,
+            )
+        )
         result.logins.append(("worker", email))
     for role, local, name, extra in (
         ("municipality", "gemeente", "Gemeente Hengelo", {"municipality_code": MUNICIPALITY}),
@@ -196,8 +218,9 @@ def _create_staff(town: _Town, result: DemoResult) -> dict:
     return {"workers": workers, "by_neighbourhood": by_neighbourhood}
 
 
-def _create_residents(town: _Town, rng: random.Random, count: int, staff: dict, now,
-                      progress: bool) -> list[Resident]:
+def _create_residents(
+    town: _Town, rng: random.Random, count: int, staff: dict, now, progress: bool
+) -> list[Resident]:
     people = []
     for index in tqdm(range(count), desc="Residents", disable=not progress, unit="res"):
         neighbourhood, lat, lon, street = town.place(rng)
@@ -209,18 +232,25 @@ def _create_residents(town: _Town, rng: random.Random, count: int, staff: dict, 
         worker = staff["by_neighbourhood"].get(neighbourhood.id)
         slug = f"{first}.{last}".lower().replace(" ", "").replace("ş", "s").replace("ë", "e")
         resident = Resident(
-            first_name=first, last_name=last,
+            first_name=first,
+            last_name=last,
             email=f"{slug}.{index}@{DEMO_DOMAIN}" if self_service else None,
-            phone=f"06{rng.randrange(10**7, 10**8)}" if (not self_service or rng.random() < 0.6)
+            phone=f"06{rng.randrange(10**7, 10**8)}"
+            if (not self_service or rng.random() < 0.6)
             else None,
-            street=street, house_number=str(rng.randint(1, 180)),
+            street=street,
+            house_number=str(rng.randint(1, 180)),
             postcode=f"75{rng.randint(50, 59)}{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}"
-                     f"{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}",
-            home_lat=lat, home_lon=lon, neighbourhood_id=neighbourhood.id,
+            f"{rng.choice('ABCDEGHJKLMNPRSTVWXZ')}",
+            home_lat=lat,
+            home_lon=lon,
+            neighbourhood_id=neighbourhood.id,
             language_mask=language_mask(languages),
-            channel_mask=channel_mask(["phone", "in_person"] if not self_service
-                                      else rng.sample(["phone", "message", "video", "in_person"],
-                                                      k=2)),
+            channel_mask=channel_mask(
+                ["phone", "in_person"]
+                if not self_service
+                else rng.sample(["phone", "message", "video", "in_person"], k=2)
+            ),
             self_service=self_service,
             known_to_services=rng.random() < 0.2,
             first_active_at=now - timedelta(days=days_active),
@@ -232,30 +262,44 @@ def _create_residents(town: _Town, rng: random.Random, count: int, staff: dict, 
     db.session.add_all(people)
     flush()
     db.session.add_all(
-        ConsentRecord(resident_id=p.id, purpose="matching",
-                      method="online" if p.self_service else rng.choice(["phone", "in_person"]),
-                      given_at=p.first_active_at, recorded_by_user_id=p.registered_by_user_id)
-        for p in people)
+        ConsentRecord(
+            resident_id=p.id,
+            purpose="matching",
+            method="online" if p.self_service else rng.choice(["phone", "in_person"]),
+            given_at=p.first_active_at,
+            recorded_by_user_id=p.registered_by_user_id,
+        )
+        for p in people
+    )
     flush()
     return people
 
 
-def _create_offers(people: list[Resident], categories: dict[str, Category], rng: random.Random,
-                   result: DemoResult) -> list[Offer]:
+def _create_offers(
+    people: list[Resident], categories: dict[str, Category], rng: random.Random, result: DemoResult
+) -> list[Offer]:
     codes = sorted(categories)
     offers = []
     for person in people:
         if rng.random() >= 0.45:
             continue
         chosen = rng.sample(codes, k=rng.randint(1, 3))
-        offers.append(Offer(
-            helper_id=person.id, description=rng.choice(OFFER_TEXTS),
-            lat=person.home_lat, lon=person.home_lon, street=person.street,
-            neighbourhood_id=person.neighbourhood_id,
-            radius_m=rng.choice([1000, 1500, 2000, 3000, 5000]),
-            slots=_slots(rng, rng.choice([0.2, 0.35, 0.6])), capacity=rng.choice([1, 1, 2, 3]),
-            language_mask=person.language_mask, is_active=rng.random() < 0.9,
-            categories=[categories[c] for c in chosen]))
+        offers.append(
+            Offer(
+                helper_id=person.id,
+                description=rng.choice(OFFER_TEXTS),
+                lat=person.home_lat,
+                lon=person.home_lon,
+                street=person.street,
+                neighbourhood_id=person.neighbourhood_id,
+                radius_m=rng.choice([1000, 1500, 2000, 3000, 5000]),
+                slots=_slots(rng, rng.choice([0.2, 0.35, 0.6])),
+                capacity=rng.choice([1, 1, 2, 3]),
+                language_mask=person.language_mask,
+                is_active=rng.random() < 0.9,
+                categories=[categories[c] for c in chosen],
+            )
+        )
     db.session.add_all(offers)
     flush()
     result.offers = len(offers)
@@ -267,16 +311,31 @@ def _create_vogs_and_vouches(offers: list[Offer], staff: dict, rng: random.Rando
     for helper_id in helper_ids:
         if rng.random() < 0.15:
             issued = (now - timedelta(days=rng.randint(30, 1400))).date()  # some expired
-            db.session.add(VogRecord(resident_id=helper_id, issued_on=issued,
-                                     recorded_by_user_id=rng.choice(staff["workers"]).id))
+            db.session.add(
+                VogRecord(
+                    resident_id=helper_id,
+                    issued_on=issued,
+                    recorded_by_user_id=rng.choice(staff["workers"]).id,
+                )
+            )
         if rng.random() < 0.1:
-            db.session.add(Vouch(resident_id=helper_id, worker_user_id=rng.choice(
-                staff["workers"]).id, note="Kent de buurt goed, betrouwbaar."))
+            db.session.add(
+                Vouch(
+                    resident_id=helper_id,
+                    worker_user_id=rng.choice(staff["workers"]).id,
+                    note="Kent de buurt goed, betrouwbaar.",
+                )
+            )
     flush()
 
 
-REQUEST_STATUS_WEIGHTS = (("open", 0.65), ("matched", 0.12), ("done", 0.15), ("cancelled", 0.04),
-                          ("expired", 0.04))
+REQUEST_STATUS_WEIGHTS = (
+    ("open", 0.65),
+    ("matched", 0.12),
+    ("done", 0.15),
+    ("cancelled", 0.04),
+    ("expired", 0.04),
+)
 
 
 def _create_requests_and_matches(people, offers, categories, staff, rng, now, result) -> None:
@@ -288,32 +347,46 @@ def _create_requests_and_matches(people, offers, categories, staff, rng, now, re
             continue
         for _ in range(1 if rng.random() < 0.8 else 2):
             code = rng.choice(codes)
-            worker = None if person.self_service else staff["by_neighbourhood"].get(
-                person.neighbourhood_id)
+            worker = (
+                None
+                if person.self_service
+                else staff["by_neighbourhood"].get(person.neighbourhood_id)
+            )
             consent = None
             if worker is not None:
-                consent = ConsentRecord(resident_id=person.id, purpose="matching",
-                                        method="phone", recorded_by_user_id=worker.id)
+                consent = ConsentRecord(
+                    resident_id=person.id,
+                    purpose="matching",
+                    method="phone",
+                    recorded_by_user_id=worker.id,
+                )
                 db.session.add(consent)
                 flush()
             window = rng.random() < 0.3
             start = (now + timedelta(days=rng.randint(1, 10))).date() if window else None
-            requests.append(HelpRequest(
-                requester_id=person.id, category_id=categories[code].id,
-                description=rng.choice(REQUEST_TEXTS[code]), lat=person.home_lat,
-                lon=person.home_lon, street=person.street, neighbourhood_id=person.neighbourhood_id,
-                urgency=rng.choice(["low", "normal", "normal", "high"]),
-                slots=0 if rng.random() < 0.2 else _slots(rng, 0.15),
-                window_start=start, window_end=start + timedelta(days=rng.randint(0, 7))
-                if start else None, recurring=rng.random() < 0.3,
-                max_distance_m=rng.choice([2000, 3000, 5000]),
-                needs_vog=categories[code].requires_vog,
-                needs_shared_language=not (person.language_mask & 1),
-                status=rng.choices(statuses, weights=weights)[0],
-                registered_by_user_id=worker.id if worker else None,
-                consent_id=consent.id if consent else None,
-                created_at=now - timedelta(days=rng.randint(0, 60)),
-            ))
+            requests.append(
+                HelpRequest(
+                    requester_id=person.id,
+                    category_id=categories[code].id,
+                    description=rng.choice(REQUEST_TEXTS[code]),
+                    lat=person.home_lat,
+                    lon=person.home_lon,
+                    street=person.street,
+                    neighbourhood_id=person.neighbourhood_id,
+                    urgency=rng.choice(["low", "normal", "normal", "high"]),
+                    slots=0 if rng.random() < 0.2 else _slots(rng, 0.15),
+                    window_start=start,
+                    window_end=start + timedelta(days=rng.randint(0, 7)) if start else None,
+                    recurring=rng.random() < 0.3,
+                    max_distance_m=rng.choice([2000, 3000, 5000]),
+                    needs_vog=categories[code].requires_vog,
+                    needs_shared_language=not (person.language_mask & 1),
+                    status=rng.choices(statuses, weights=weights)[0],
+                    registered_by_user_id=worker.id if worker else None,
+                    consent_id=consent.id if consent else None,
+                    created_at=now - timedelta(days=rng.randint(0, 60)),
+                )
+            )
     db.session.add_all(requests)
     flush()
     result.requests = len(requests)
@@ -333,21 +406,32 @@ def _create_past_matches(requests, offers, categories, rng, now) -> int:
         code = category_bits[request.category_id]
         for index in np.argsort(distances, kind="stable"):
             offer = offers[int(index)]
-            if (offer.helper_id != request.requester_id and offer.is_active
-                    and any(c.code == code for c in offer.categories)
-                    and distances[index] <= min(offer.radius_m, request.max_distance_m)):
+            if (
+                offer.helper_id != request.requester_id
+                and offer.is_active
+                and any(c.code == code for c in offer.categories)
+                and distances[index] <= min(offer.radius_m, request.max_distance_m)
+            ):
                 break
         else:
             request.status = "open"  # nobody fits: it stays open, as it would in real life
             continue
         done = request.status == "done"
         changed = request.created_at + timedelta(days=rng.randint(1, 5))
-        matches.append(Match(
-            request_id=request.id, offer_id=offer.id, helper_id=offer.helper_id,
-            status="done" if done else "accepted", proposed_by=rng.choice(["worker", "resident"]),
-            distance_m=round(float(distances[index]), 1), status_changed_at=changed,
-            feedback_rating=rng.choice([4, 5, 5]) if done else None,
-            explanation_nl="Gekoppeld door de wijkcoach", explanation_en="Matched by a worker"))
+        matches.append(
+            Match(
+                request_id=request.id,
+                offer_id=offer.id,
+                helper_id=offer.helper_id,
+                status="done" if done else "accepted",
+                proposed_by=rng.choice(["worker", "resident"]),
+                distance_m=round(float(distances[index]), 1),
+                status_changed_at=changed,
+                feedback_rating=rng.choice([4, 5, 5]) if done else None,
+                explanation_nl="Gekoppeld door de wijkcoach",
+                explanation_en="Matched by a worker",
+            )
+        )
         if done:
             request.closed_at = changed
     db.session.add_all(matches)
@@ -370,37 +454,47 @@ def _create_ties(people: list[Resident], rng: random.Random, result: DemoResult)
         by_street.setdefault((person.neighbourhood_id, person.street), []).append(person)
     for neighbours in by_street.values():
         for i, a in enumerate(neighbours):
-            for b in neighbours[i + 1:]:
+            for b in neighbours[i + 1 :]:
                 if rng.random() < 0.25:
                     _tie(ties, a.id, b.id, "knows", round(rng.uniform(0.5, 0.9), 2))
     for _club in range(8):  # sports clubs, church, the community centre's coffee morning
         members = rng.sample(people, k=rng.randint(6, 14))
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
+            for b in members[i + 1 :]:
                 _tie(ties, a.id, b.id, "group", 0.4)
     for match in db.session.scalars(select(Match).where(Match.status == "done")):
         requester_id = db.session.get(HelpRequest, match.request_id).requester_id
         _tie(ties, requester_id, match.helper_id, "helped", 0.8)
-    db.session.add_all(TrustTie(resident_a_id=a, resident_b_id=b, kind=kind, weight=w,
-                                confirmed_at=utcnow())
-                       for (a, b, kind), w in sorted(ties.items()))
+    db.session.add_all(
+        TrustTie(resident_a_id=a, resident_b_id=b, kind=kind, weight=w, confirmed_at=utcnow())
+        for (a, b, kind), w in sorted(ties.items())
+    )
     flush()
     result.ties = len(ties)
 
 
-def _create_resident_logins(people: list[Resident], offers: list[Offer],
-                            result: DemoResult) -> None:
+def _create_resident_logins(
+    people: list[Resident], offers: list[Offer], result: DemoResult
+) -> None:
     """Accounts for one resident who asks for help and one who offers it."""
     helper_ids = {o.helper_id for o in offers}
     online = [p for p in people if p.self_service and p.email]
     requester = next(p for p in online if p.id not in helper_ids)
     helper = next(p for p in online if p.id in helper_ids)
-    for role_label, person, local in (("resident", requester, "bewoner"),
-                                      ("resident", helper, "vrijwilliger")):
+    for role_label, person, local in (
+        ("resident", requester, "bewoner"),
+        ("resident", helper, "vrijwilliger"),
+    ):
         email = f"{local}@{DEMO_DOMAIN}"
         person.email = email
-        create_user(email, DEMO_PASSWORD, "resident", person.first_name, resident_id=person.id,
-                    commit_now=False)
+        create_user(
+            email,
+            DEMO_PASSWORD,
+            "resident",
+            person.first_name,
+            resident_id=person.id,
+            commit_now=False,
+        )
         result.logins.append((f"{role_label} ({local})", email))
 
 
@@ -409,8 +503,12 @@ def demo_logins() -> list[tuple[str, str]]:
     from ..models import User
 
     wanted = [f"wijkcoach.{a}@{DEMO_DOMAIN}" for a in ("noord", "oost", "zuid")] + [
-        f"gemeente@{DEMO_DOMAIN}", f"beheer@{DEMO_DOMAIN}", f"bewoner@{DEMO_DOMAIN}",
-        f"vrijwilliger@{DEMO_DOMAIN}"]
-    found = dict(db.session.execute(
-        select(User.email, User.role).where(User.email.in_(wanted))).all())
+        f"gemeente@{DEMO_DOMAIN}",
+        f"beheer@{DEMO_DOMAIN}",
+        f"bewoner@{DEMO_DOMAIN}",
+        f"vrijwilliger@{DEMO_DOMAIN}",
+    ]
+    found = dict(
+        db.session.execute(select(User.email, User.role).where(User.email.in_(wanted))).all()
+    )
     return [(found[email], email) for email in wanted if email in found]

@@ -14,14 +14,18 @@ def _timed(check) -> dict:
     started = time.perf_counter()
     try:
         detail = check() or {}
-        return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-                **detail}
+        return {
+            "ok": True,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            **detail,
+        }
     except Exception as exc:  # a health check reports every failure instead of raising it
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 def check_health() -> dict:
     """Status `ok`, `degraded` (Redis down: requests are still stored) or `down` (no database)."""
+
     def database() -> dict:
         db.session.execute(text("SELECT 1"))
         db.session.rollback()

@@ -30,21 +30,29 @@ class ImportSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def import_neighbourhoods(path: str | Path, schema: str = "auto",
-                          municipality: str | None = None) -> ImportSummary:
+def import_neighbourhoods(
+    path: str | Path, schema: str = "auto", municipality: str | None = None
+) -> ImportSummary:
     """Import (or update) neighbourhoods from a CBS GeoJSON file, all in one transaction."""
     parsed = parse_collection(load_collection(Path(path)), schema=schema, municipality=municipality)
     if not parsed.neighbourhoods:
         reasons = "; ".join(f"{what}: {why}" for what, why in parsed.skipped[:5])
         raise Invalid(
-            "no usable neighbourhoods in the file" + (f" ({reasons})" if reasons else "")
+            "no usable neighbourhoods in the file"
+            + (f" ({reasons})" if reasons else "")
             + (f" for municipality {municipality}" if municipality else ""),
-            field="path", rule="has_neighbourhoods",
+            field="path",
+            rule="has_neighbourhoods",
         )
     summary = ImportSummary(schema=parsed.schema, crs=parsed.crs, skipped=list(parsed.skipped))
-    existing = {n.code: n for n in db.session.scalars(
-        select(Neighbourhood).where(Neighbourhood.code.in_([p.code for p in parsed.neighbourhoods]))
-    )}
+    existing = {
+        n.code: n
+        for n in db.session.scalars(
+            select(Neighbourhood).where(
+                Neighbourhood.code.in_([p.code for p in parsed.neighbourhoods])
+            )
+        )
+    }
     for item in parsed.neighbourhoods:
         centroid = item.geometry.representative_point()  # always inside, unlike the centroid
         values = {
@@ -64,8 +72,11 @@ def import_neighbourhoods(path: str | Path, schema: str = "auto",
         if row is None:
             db.session.add(Neighbourhood(code=item.code, **values))
             summary.imported.append(item.code)
-        elif any(getattr(row, key) != value for key, value in values.items()
-                 if value is not None or key == "source_year"):
+        elif any(
+            getattr(row, key) != value
+            for key, value in values.items()
+            if value is not None or key == "source_year"
+        ):
             for key, value in values.items():
                 if value is not None:  # a sparser schema must not erase known names
                     setattr(row, key, value)
@@ -91,11 +102,15 @@ class NeighbourhoodLocator:
     @classmethod
     def from_database(cls) -> NeighbourhoodLocator:
         rows = db.session.execute(
-            select(Neighbourhood.id, Neighbourhood.code, Neighbourhood.geometry_geojson)
-            .order_by(Neighbourhood.code)
+            select(Neighbourhood.id, Neighbourhood.code, Neighbourhood.geometry_geojson).order_by(
+                Neighbourhood.code
+            )
         ).all()
-        return cls([r.id for r in rows], [r.code for r in rows],
-                   [shape(json.loads(r.geometry_geojson)) for r in rows])
+        return cls(
+            [r.id for r in rows],
+            [r.code for r in rows],
+            [shape(json.loads(r.geometry_geojson)) for r in rows],
+        )
 
     def locate(self, lat: float, lon: float) -> int | None:
         """Id of the neighbourhood containing the point (lowest code on a shared border)."""
@@ -120,10 +135,15 @@ _locator_lock = threading.Lock()
 
 def get_locator() -> NeighbourhoodLocator:
     """A locator for the neighbourhoods as stored now (rebuilt when they change)."""
-    version = tuple(db.session.execute(
-        select(func.count(Neighbourhood.id), func.max(Neighbourhood.imported_at),
-               func.max(Neighbourhood.id))
-    ).one())
+    version = tuple(
+        db.session.execute(
+            select(
+                func.count(Neighbourhood.id),
+                func.max(Neighbourhood.imported_at),
+                func.max(Neighbourhood.id),
+            )
+        ).one()
+    )
     with _locator_lock:
         locator = _locator_cache.get(version)
         if locator is None:
@@ -153,6 +173,7 @@ def assign_neighbourhood(lat: object, lon: object) -> Neighbourhood:
     if neighbourhood_id is None:
         raise Invalid(
             f"the location ({lat:.5f}, {lon:.5f}) lies outside every known neighbourhood",
-            field="location", rule="inside_neighbourhood",
+            field="location",
+            rule="inside_neighbourhood",
         )
     return db.session.get(Neighbourhood, neighbourhood_id)

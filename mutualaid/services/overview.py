@@ -33,17 +33,20 @@ class NeighbourhoodFigures:
 
 
 def suppress(value: int, threshold: int, exact: bool) -> Count:
-    """Small-count suppression: 1..threshold-1 become "<threshold" unless exact figures are allowed."""
+    """Small-count suppression: 1..threshold-1 become "<threshold" unless exact is allowed."""
     if exact or value == 0 or value >= threshold:
         return Count(value, False)
     return Count(threshold, True)
 
 
-def neighbourhood_figures(municipality_code: str, *, threshold: int,
-                          exact: bool = False) -> list[NeighbourhoodFigures]:
+def neighbourhood_figures(
+    municipality_code: str, *, threshold: int, exact: bool = False
+) -> list[NeighbourhoodFigures]:
     """Per neighbourhood of a municipality, sorted by name; three grouped queries in all."""
     neighbourhoods = db.session.execute(
-        select(Neighbourhood.id, Neighbourhood.code, Neighbourhood.name, Neighbourhood.district_code)
+        select(
+            Neighbourhood.id, Neighbourhood.code, Neighbourhood.name, Neighbourhood.district_code
+        )
         .where(Neighbourhood.municipality_code == municipality_code)
         .order_by(Neighbourhood.name)
     ).all()
@@ -55,20 +58,27 @@ def neighbourhood_figures(municipality_code: str, *, threshold: int,
     open_requests = grouped(
         select(HelpRequest.neighbourhood_id, func.count())
         .where(HelpRequest.status == "open", HelpRequest.neighbourhood_id.in_(ids))
-        .group_by(HelpRequest.neighbourhood_id))
+        .group_by(HelpRequest.neighbourhood_id)
+    )
     active_offers = grouped(
         select(Offer.neighbourhood_id, func.count())
         .where(Offer.is_active.is_(True), Offer.neighbourhood_id.in_(ids))
-        .group_by(Offer.neighbourhood_id))
+        .group_by(Offer.neighbourhood_id)
+    )
     active_matches = grouped(
         select(HelpRequest.neighbourhood_id, func.count())
         .join(Match, Match.request_id == HelpRequest.id)
-        .where(Match.status.in_(ACTIVE_MATCH_STATUSES + ("done",)),
-               HelpRequest.neighbourhood_id.in_(ids))
-        .group_by(HelpRequest.neighbourhood_id))
+        .where(
+            Match.status.in_((*ACTIVE_MATCH_STATUSES, "done")),
+            HelpRequest.neighbourhood_id.in_(ids),
+        )
+        .group_by(HelpRequest.neighbourhood_id)
+    )
     return [
         NeighbourhoodFigures(
-            code=n.code, name=n.name, district_code=n.district_code,
+            code=n.code,
+            name=n.name,
+            district_code=n.district_code,
             open_requests=suppress(open_requests.get(n.id, 0), threshold, exact),
             active_offers=suppress(active_offers.get(n.id, 0), threshold, exact),
             active_matches=suppress(active_matches.get(n.id, 0), threshold, exact),
@@ -80,17 +90,34 @@ def neighbourhood_figures(municipality_code: str, *, threshold: int,
 def municipality_totals(municipality_code: str) -> dict[str, int]:
     """Totals for the whole municipality (large enough not to need suppression)."""
     in_municipality = HelpRequest.neighbourhood_id.in_(
-        select(Neighbourhood.id).where(Neighbourhood.municipality_code == municipality_code))
+        select(Neighbourhood.id).where(Neighbourhood.municipality_code == municipality_code)
+    )
     return {
-        "neighbourhoods": db.session.scalar(select(func.count(Neighbourhood.id)).where(
-            Neighbourhood.municipality_code == municipality_code)) or 0,
-        "open_requests": db.session.scalar(select(func.count(HelpRequest.id)).where(
-            in_municipality, HelpRequest.status == "open")) or 0,
-        "active_offers": db.session.scalar(select(func.count(Offer.id)).where(
-            Offer.is_active.is_(True), Offer.neighbourhood_id.in_(
-                select(Neighbourhood.id).where(
-                    Neighbourhood.municipality_code == municipality_code)))) or 0,
-        "matches": db.session.scalar(select(func.count(Match.id)).join(
-            HelpRequest, Match.request_id == HelpRequest.id).where(
-            in_municipality, Match.status.in_(ACTIVE_MATCH_STATUSES + ("done",)))) or 0,
+        "neighbourhoods": db.session.scalar(
+            select(func.count(Neighbourhood.id)).where(
+                Neighbourhood.municipality_code == municipality_code
+            )
+        )
+        or 0,
+        "open_requests": db.session.scalar(
+            select(func.count(HelpRequest.id)).where(in_municipality, HelpRequest.status == "open")
+        )
+        or 0,
+        "active_offers": db.session.scalar(
+            select(func.count(Offer.id)).where(
+                Offer.is_active.is_(True),
+                Offer.neighbourhood_id.in_(
+                    select(Neighbourhood.id).where(
+                        Neighbourhood.municipality_code == municipality_code
+                    )
+                ),
+            )
+        )
+        or 0,
+        "matches": db.session.scalar(
+            select(func.count(Match.id))
+            .join(HelpRequest, Match.request_id == HelpRequest.id)
+            .where(in_municipality, Match.status.in_((*ACTIVE_MATCH_STATUSES, "done")))
+        )
+        or 0,
     }

@@ -57,7 +57,9 @@ def translate_integrity_error(exc: IntegrityError) -> DomainError:
         return Invalid(f"{field} is required", field=field, rule="required")
     if sqlstate == "23505" or "UNIQUE constraint failed" in text:
         detail = getattr(diag, "message_detail", None) or ""
-        key = re.search(r"Key \((.+?)\)=", detail)  # PostgreSQL: "Key (a, b)=(1, 2) already exists."
+        key = re.search(
+            r"Key \((.+?)\)=", detail
+        )  # PostgreSQL: "Key (a, b)=(1, 2) already exists."
         if key:
             field = key.group(1)
         else:  # SQLite: "UNIQUE constraint failed: matches.request_id, matches.offer_id"
@@ -70,11 +72,18 @@ def translate_integrity_error(exc: IntegrityError) -> DomainError:
             for table in db.metadata.tables:
                 if constraint.startswith(f"fk_{table}_"):
                     rest = constraint[len(f"fk_{table}_") :]
-                    field = next((c.name for c in db.metadata.tables[table].columns
-                                  if rest.startswith(c.name + "_")), None)
+                    field = next(
+                        (
+                            c.name
+                            for c in db.metadata.tables[table].columns
+                            if rest.startswith(c.name + "_")
+                        ),
+                        None,
+                    )
         return Invalid(
             f"{field or 'a reference'} points to a record that does not exist (or is still in use)",
-            field=field, rule="exists",
+            field=field,
+            rule="exists",
         )
     return Conflict("the change clashes with stored data")
 

@@ -19,8 +19,9 @@ def register_error_pages(app: Flask) -> None:
         db.session.rollback()  # nothing half-written survives an error
         if _wants_json():
             return jsonify(exc.to_dict()), exc.status_code
-        return render_template("errors/error.html", status=exc.status_code,
-                               message=exc.message), exc.status_code
+        return render_template(
+            "errors/error.html", status=exc.status_code, message=exc.message
+        ), exc.status_code
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -30,5 +31,6 @@ def register_error_pages(app: Flask) -> None:
             if errors:
                 body["errors"] = errors
             return jsonify(body), exc.code
-        return render_template("errors/error.html", status=exc.code,
-                               message=exc.description), exc.code
+        return render_template(
+            "errors/error.html", status=exc.code, message=exc.description
+        ), exc.code

@@ -19,7 +19,13 @@ def home():
     code = current_app.config["DEFAULT_MUNICIPALITY_CODE"]
     exact = current_user.is_authenticated and current_user.role in EXACT_COUNT_ROLES
     figures = neighbourhood_figures(
-        code, threshold=current_app.config["SMALL_COUNT_THRESHOLD"], exact=exact)
-    return render_template("home.html", figures=figures, totals=municipality_totals(code),
-                           municipality_code=code, exact=exact,
-                           threshold=current_app.config["SMALL_COUNT_THRESHOLD"])
+        code, threshold=current_app.config["SMALL_COUNT_THRESHOLD"], exact=exact
+    )
+    return render_template(
+        "home.html",
+        figures=figures,
+        totals=municipality_totals(code),
+        municipality_code=code,
+        exact=exact,
+        threshold=current_app.config["SMALL_COUNT_THRESHOLD"],
+    )

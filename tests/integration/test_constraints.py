@@ -87,8 +87,15 @@ def test_second_match_for_the_same_request_and_offer_is_a_conflict(app_ctx):
 
 def test_score_part_above_one_is_rejected(app_ctx):
     request, offer = _stored_match_pair()
-    db.session.add(Match(request_id=request.id, offer_id=offer.id, helper_id=offer.helper_id,
-                         score=0.5, score_trust=1.5))
+    db.session.add(
+        Match(
+            request_id=request.id,
+            offer_id=offer.id,
+            helper_id=offer.helper_id,
+            score=0.5,
+            score_trust=1.5,
+        )
+    )
     with pytest.raises(Invalid) as caught:
         commit()
     assert caught.value.field == "score_trust"
@@ -114,8 +121,9 @@ def test_reference_to_a_missing_row_is_rejected(app_ctx):
 def test_constraint_errors_reach_the_api_as_json_not_a_500(app_ctx, instance_path):
     from tests.conftest import make_test_app
 
-    fresh = make_test_app(app_ctx.config["SQLALCHEMY_DATABASE_URI"], app_ctx.config["REDIS_URL"],
-                          instance_path)
+    fresh = make_test_app(
+        app_ctx.config["SQLALCHEMY_DATABASE_URI"], app_ctx.config["REDIS_URL"], instance_path
+    )
 
     @fresh.get("/api/v1/_test_violation")
     def violation():

@@ -30,10 +30,16 @@ def test_a_point_outside_every_neighbourhood_is_a_clear_error(hengelo):
     assert "outside every known neighbourhood" in caught.value.message
 
 
-@pytest.mark.parametrize(("lat", "lon", "field"), [
-    ("abc", 6.79, "lat"), (52.26, None, "lon"), (91, 6.79, "lat"), (52.26, 181, "lon"),
-    (float("nan"), 6.79, "lat"),
-])
+@pytest.mark.parametrize(
+    ("lat", "lon", "field"),
+    [
+        ("abc", 6.79, "lat"),
+        (52.26, None, "lon"),
+        (91, 6.79, "lat"),
+        (52.26, 181, "lon"),
+        (float("nan"), 6.79, "lat"),
+    ],
+)
 def test_bad_coordinates_name_the_field(hengelo, lat, lon, field):
     with pytest.raises(Invalid) as caught:
         assign_neighbourhood(lat, lon)
@@ -52,8 +58,10 @@ def test_locating_many_points_agrees_with_one_at_a_time(hengelo):
 
 
 def test_shared_border_point_goes_to_the_lowest_code(hengelo):
-    rows = {r.code: shape(json.loads(r.geometry_geojson))
-            for r in db.session.scalars(select(Neighbourhood))}
+    rows = {
+        r.code: shape(json.loads(r.geometry_geojson))
+        for r in db.session.scalars(select(Neighbourhood))
+    }
     border = rows["BU01640000"].boundary.intersection(rows["BU01640001"].boundary)
     point = border.representative_point() if not border.is_empty else None
     assert point is not None

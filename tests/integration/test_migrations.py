@@ -29,13 +29,15 @@ def empty_database_url(tmp_path):
 
 def schema_drift(app) -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "render_as_batch": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
         return compare_metadata(context, db.metadata)
 
 
 def test_upgrade_builds_the_model_schema_without_drift_and_downgrades_cleanly(
-        empty_database_url, redis_url, tmp_path):
+    empty_database_url, redis_url, tmp_path
+):
     app = make_test_app(empty_database_url, redis_url, tmp_path)
     with app.app_context():
         upgrade()

@@ -4,10 +4,10 @@ import copy
 import json
 
 import pytest
+import shapely
 from click.testing import CliRunner
 from pyproj import Transformer
 from shapely.geometry import mapping, shape
-import shapely
 from sqlalchemy import func, select
 
 from mutualaid.errors import Invalid
@@ -28,9 +28,15 @@ def as_official(data: dict) -> dict:
         p = feature["properties"]
         code = p["statcode"]
         feature["properties"] = {
-            "buurtcode": code, "buurtnaam": p["statnaam"], "wijkcode": "WK" + code[2:8],
-            "wijknaam": "Wijk " + code[6:8], "gemeentecode": "GM" + code[2:6],
-            "gemeentenaam": "Hengelo", "jaarcode": 2023, "water": "NEE"}
+            "buurtcode": code,
+            "buurtnaam": p["statnaam"],
+            "wijkcode": "WK" + code[2:8],
+            "wijknaam": "Wijk " + code[6:8],
+            "gemeentecode": "GM" + code[2:6],
+            "gemeentenaam": "Hengelo",
+            "jaarcode": 2023,
+            "water": "NEE",
+        }
     return data
 
 
@@ -42,11 +48,16 @@ def as_legacy_rd(data: dict) -> dict:
     for feature in data["features"]:
         p = feature["properties"]
         code = p["statcode"]
-        feature["properties"] = {"BU_CODE": code, "BU_NAAM": p["statnaam"],
-                                 "WK_CODE": "WK" + code[2:8], "GM_CODE": "GM" + code[2:6],
-                                 "GM_NAAM": "Hengelo"}
+        feature["properties"] = {
+            "BU_CODE": code,
+            "BU_NAAM": p["statnaam"],
+            "WK_CODE": "WK" + code[2:8],
+            "GM_CODE": "GM" + code[2:6],
+            "GM_NAAM": "Hengelo",
+        }
         feature["geometry"] = mapping(
-            shapely.transform(shape(feature["geometry"]), to_rd.transform, interleaved=False))
+            shapely.transform(shape(feature["geometry"]), to_rd.transform, interleaved=False)
+        )
     return data
 
 
@@ -69,7 +80,8 @@ def test_generalised_schema_imports_all_62_with_derived_codes(app_ctx, tmp_path)
     assert row.district_code == "WK016401" and row.municipality_code == "GM0164"
     assert row.source_year == 2023
     assert shape(json.loads(row.geometry_geojson)).contains(
-        shape({"type": "Point", "coordinates": [row.centroid_lon, row.centroid_lat]}))
+        shape({"type": "Point", "coordinates": [row.centroid_lon, row.centroid_lat]})
+    )
 
 
 def test_official_schema_is_detected_and_keeps_names(app_ctx, tmp_path):
@@ -83,11 +95,15 @@ def test_legacy_schema_in_rd_new_is_reprojected_to_wgs84(app_ctx, tmp_path):
     summary = import_neighbourhoods(write(tmp_path, as_legacy_rd(generalised())))
     assert summary.schema == "legacy" and summary.crs == "EPSG:28992"
     assert len(summary.imported) == 62
-    original = {f["properties"]["statcode"]: shape(f["geometry"]) for f in generalised()["features"]}
+    original = {
+        f["properties"]["statcode"]: shape(f["geometry"]) for f in generalised()["features"]
+    }
     for row in db.session.scalars(select(Neighbourhood)):
         imported = shape(json.loads(row.geometry_geojson))
         # Round trip through RD New: same shape to within about a metre.
-        assert imported.symmetric_difference(original[row.code]).area < 0.02 * original[row.code].area
+        assert (
+            imported.symmetric_difference(original[row.code]).area < 0.02 * original[row.code].area
+        )
 
 
 def test_schema_can_be_forced_and_a_wrong_choice_is_explained(app_ctx, tmp_path):
@@ -125,8 +141,12 @@ def test_bad_features_are_skipped_with_reasons_and_invalid_geometry_is_repaired(
     features[3]["properties"]["statnaam"] = ""
     features[4]["geometry"] = None
     # A bow-tie: self-intersecting, which shapely.make_valid turns into two triangles.
-    features[5]["geometry"] = {"type": "Polygon", "coordinates": [[
-        [6.80, 52.25], [6.81, 52.26], [6.81, 52.25], [6.80, 52.26], [6.80, 52.25]]]}
+    features[5]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [
+            [[6.80, 52.25], [6.81, 52.26], [6.81, 52.25], [6.80, 52.26], [6.80, 52.25]]
+        ],
+    }
     features.append(copy.deepcopy(features[0]))
     summary = import_neighbourhoods(write(tmp_path, data))
     reasons = dict(summary.skipped)
@@ -147,15 +167,22 @@ def test_water_only_features_are_skipped(app_ctx, tmp_path):
     assert "water" in summary.skipped[0][1]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("this is not json", "not valid JSON"),
-    ("[1, 2, 3]", "not a GeoJSON FeatureCollection"),
-    ('{"type": "FeatureCollection", "features": []}', "has no features"),
-    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null, '
-     '"properties": {"naam": "x", "id": 1}}]}', "no known CBS schema: properties are id, naam"),
-])
-def test_unusable_files_fail_with_a_clear_message_and_store_nothing(app_ctx, tmp_path, content,
-                                                                     message):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("this is not json", "not valid JSON"),
+        ("[1, 2, 3]", "not a GeoJSON FeatureCollection"),
+        ('{"type": "FeatureCollection", "features": []}', "has no features"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null, '
+            '"properties": {"naam": "x", "id": 1}}]}',
+            "no known CBS schema: properties are id, naam",
+        ),
+    ],
+)
+def test_unusable_files_fail_with_a_clear_message_and_store_nothing(
+    app_ctx, tmp_path, content, message
+):
     with pytest.raises(Invalid, match=message):
         import_neighbourhoods(write(tmp_path, content))
     assert stored_count() == 0

@@ -30,7 +30,9 @@ def imported_top_level_modules(path: Path) -> set[str]:
 def test_matching_engine_imports_no_framework_database_or_queue():
     files = sorted((PACKAGE / "matching").rglob("*.py"))
     offenders = {
-        str(f.relative_to(PACKAGE)): sorted(imported_top_level_modules(f) & (FORBIDDEN | {"mutualaid"}))
+        str(f.relative_to(PACKAGE)): sorted(
+            imported_top_level_modules(f) & (FORBIDDEN | {"mutualaid"})
+        )
         for f in files
     }
     offenders = {f: mods for f, mods in offenders.items() if mods}

@@ -55,10 +55,13 @@ def test_bad_number_in_environment_names_the_variable(monkeypatch, tmp_path):
         load_config(instance_path=tmp_path)
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("postgresql://root@127.0.0.1:5432/test", "postgresql+psycopg://root@127.0.0.1:5432/test"),
-    ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
-    ("sqlite:///x.db", "sqlite:///x.db"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://root@127.0.0.1:5432/test", "postgresql+psycopg://root@127.0.0.1:5432/test"),
+        ("postgres://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
 def test_database_url_uses_psycopg3(given, expected):
     assert normalise_database_url(given) == expected
