@@ -34,8 +34,11 @@ def register_database(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables on the metadata)
     from .database import configure_engine_options, render_migration_type
 
+    from .background import install_session_hooks
+
     configure_engine_options(app)
     db.init_app(app)
+    install_session_hooks()
     # render_as_batch: Alembic on SQLite cannot ALTER in place; batch mode copies the table.
     migrate.init_app(
         app,

