@@ -32,9 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_database(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables on the metadata)
-    from .database import configure_engine_options, render_migration_type
-
     from .background import install_session_hooks
+    from .database import configure_engine_options, render_migration_type
 
     configure_engine_options(app)
     db.init_app(app)
