@@ -141,6 +141,23 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     worker.work(with_scheduler=True, burst=burst)
 
 
+@click.command("match")
+@click.option("--all", "match_everything", is_flag=True, help="Match every open request.")
+@click.option("--request", "request_id", type=int, help="Match one request by id.")
+@with_appcontext
+def match_command(match_everything: bool, request_id: int | None) -> None:
+    """Run matching now (in this process, not through the queue)."""
+    from .services.matching import match_all, match_request
+
+    if match_everything == (request_id is not None):
+        raise click.UsageError("give exactly one of --all or --request ID")
+    try:
+        result = match_all() if match_everything else match_request(request_id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(", ".join(f"{key}: {value}" for key, value in result.items()))
+
+
 def register_cli(app: Flask) -> None:
     """Add the project's commands to `flask`."""
     from .devserver import devserver_command
@@ -152,5 +169,6 @@ def register_cli(app: Flask) -> None:
         create_user_command,
         worker_command,
         devserver_command,
+        match_command,
     ):
         app.cli.add_command(command)

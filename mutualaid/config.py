@@ -115,6 +115,28 @@ def load_config(instance_path: Path | None = None) -> dict:
         # A VOG (certificate of conduct) counts as valid for this many months after issue.
         "VOG_VALID_MONTHS": _env_int("VOG_VALID_MONTHS", 36),
         "JOB_TIMEOUT_SECONDS": _env_int("JOB_TIMEOUT_SECONDS", 300),
+        # Periodic work (seconds): outbox sweep, re-matching open requests, notification waves.
+        "OUTBOX_SWEEP_SECONDS": _env_int("OUTBOX_SWEEP_SECONDS", 30),
+        "REMATCH_SECONDS": _env_int("REMATCH_SECONDS", 6 * 3600),
+        "WAVE_CHECK_SECONDS": _env_int("WAVE_CHECK_SECONDS", 60),
+        # Notification waves: how many helpers per wave, how long to wait for an answer, and
+        # how many requests one helper is asked about per day at most.
+        "WAVE_SIZE": _env_int("WAVE_SIZE", 3),
+        "WAVE_TIMEOUT_MINUTES": _env_int("WAVE_TIMEOUT_MINUTES", 120),
+        "HELPER_DAILY_NOTIFICATION_BUDGET": _env_int("HELPER_DAILY_NOTIFICATION_BUDGET", 3),
+        # How many helpers are suggested per request.
+        "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
+        # Suggestions nobody acted on expire after this many days.
+        "SUGGESTION_TTL_DAYS": _env_int("SUGGESTION_TTL_DAYS", 14),
+        # Email notifications: off unless an SMTP server is configured.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _env_int("SMTP_PORT", 587),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", True),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "mutualaid <noreply@localhost>"),
+        # Dotted path of an SmsChannel subclass (e.g. mutualaid.channels.LogSmsChannel); off if "".
+        "SMS_CHANNEL": os.environ.get("SMS_CHANNEL", ""),
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
         "API_TITLE": "mutualaid API",
         "API_VERSION": "v1",

@@ -20,6 +20,11 @@ class DependencySchema(Schema):
     error = fields.String()
     dialect = fields.String()
     embedded = fields.Boolean()
+    outbox_pending = fields.Integer(metadata={"description": "rows waiting to be matched"})
+    outbox_oldest_age_s = fields.Float(allow_none=True)
+    queues = fields.Dict(keys=fields.String(), values=fields.Integer())
+    failed_jobs = fields.Integer()
+    workers = fields.Integer()
 
 
 class HealthSchema(Schema):

@@ -26,8 +26,12 @@ def _capacity_of(offer_idx: np.ndarray, remaining: np.ndarray) -> np.ndarray:
     return np.asarray(remaining, np.int64)[offer_idx]
 
 
-def assign_optimal(request_idx: np.ndarray, offer_idx: np.ndarray, score: np.ndarray,
-                   remaining_capacity: np.ndarray) -> Assignment:
+def assign_optimal(
+    request_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    score: np.ndarray,
+    remaining_capacity: np.ndarray,
+) -> Assignment:
     """Maximum number of requests matched, then maximum total score (min-cost max-flow)."""
     from ortools.graph.python import min_cost_flow
 
@@ -41,11 +45,20 @@ def assign_optimal(request_idx: np.ndarray, offer_idx: np.ndarray, score: np.nda
     # source -> request (1), request -> offer (1, cost = 1 - score), offer -> sink (capacity)
     tails = np.concatenate([np.full(n_r, source), r_node, n_r + np.arange(n_o)])
     heads = np.concatenate([np.arange(n_r), n_r + o_node, np.full(n_o, sink)])
-    capacity = np.concatenate([np.ones(n_r, np.int64), np.ones(len(r_node), np.int64),
-                               np.maximum(np.asarray(remaining_capacity, np.int64)[offers], 0)])
-    cost = np.concatenate([np.zeros(n_r, np.int64),
-                           np.round((1.0 - np.clip(score, 0, 1)) * COST_SCALE).astype(np.int64),
-                           np.zeros(n_o, np.int64)])
+    capacity = np.concatenate(
+        [
+            np.ones(n_r, np.int64),
+            np.ones(len(r_node), np.int64),
+            np.maximum(np.asarray(remaining_capacity, np.int64)[offers], 0),
+        ]
+    )
+    cost = np.concatenate(
+        [
+            np.zeros(n_r, np.int64),
+            np.round((1.0 - np.clip(score, 0, 1)) * COST_SCALE).astype(np.int64),
+            np.zeros(n_o, np.int64),
+        ]
+    )
     arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacity, cost)
     # Max-flow with min cost: the source may send up to one unit per request.
     flow.set_node_supply(source, n_r)
@@ -53,13 +66,17 @@ def assign_optimal(request_idx: np.ndarray, offer_idx: np.ndarray, score: np.nda
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    pair_arcs = arcs[n_r:n_r + len(r_node)]
+    pair_arcs = arcs[n_r : n_r + len(r_node)]
     chosen = np.flatnonzero(flow.flows(pair_arcs) > 0)
     return Assignment(chosen, len(chosen))
 
 
-def assign_greedy(request_idx: np.ndarray, offer_idx: np.ndarray, score: np.ndarray,
-                  remaining_capacity: np.ndarray) -> Assignment:
+def assign_greedy(
+    request_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    score: np.ndarray,
+    remaining_capacity: np.ndarray,
+) -> Assignment:
     """Best pair first, while the request is unserved and the helper has room."""
     left = np.asarray(remaining_capacity, np.int64).copy()
     served = set()
@@ -73,8 +90,12 @@ def assign_greedy(request_idx: np.ndarray, offer_idx: np.ndarray, score: np.ndar
     return Assignment(np.asarray(chosen, np.int64), len(chosen))
 
 
-def assign_independent_top1(request_idx: np.ndarray, offer_idx: np.ndarray, score: np.ndarray,
-                            remaining_capacity: np.ndarray) -> Assignment:
+def assign_independent_top1(
+    request_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    score: np.ndarray,
+    remaining_capacity: np.ndarray,
+) -> Assignment:
     """Everyone asks their own best helper; a helper serves only as many as they have room for."""
     order = np.lexsort((offer_idx, -np.asarray(score), request_idx))
     first = order[np.r_[True, request_idx[order][1:] != request_idx[order][:-1]]]
@@ -93,6 +114,10 @@ def compare_assignments(request_idx, offer_idx, score, remaining_capacity) -> di
     optimal = assign_optimal(request_idx, offer_idx, score, remaining_capacity).matched
     greedy = assign_greedy(request_idx, offer_idx, score, remaining_capacity).matched
     top1 = assign_independent_top1(request_idx, offer_idx, score, remaining_capacity).matched
-    return {"optimal": optimal, "greedy": greedy, "independent_top1": top1,
-            "gain_vs_greedy_pct": round(100.0 * (optimal - greedy) / max(greedy, 1), 2),
-            "gain_vs_top1_pct": round(100.0 * (optimal - top1) / max(top1, 1), 2)}
+    return {
+        "optimal": optimal,
+        "greedy": greedy,
+        "independent_top1": top1,
+        "gain_vs_greedy_pct": round(100.0 * (optimal - greedy) / max(greedy, 1), 2),
+        "gain_vs_top1_pct": round(100.0 * (optimal - top1) / max(top1, 1), 2),
+    }

@@ -12,8 +12,10 @@ import numpy as np
 
 SLOT_COUNT = 21
 ALL_SLOTS = (1 << SLOT_COUNT) - 1
-DAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-        "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+DAYS = {
+    "nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
 PARTS = {"nl": ("ochtend", "middag", "avond"), "en": ("morning", "afternoon", "evening")}
 
 
@@ -50,8 +52,11 @@ _BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint
 def popcount(masks: np.ndarray) -> np.ndarray:
     """Number of set bits per element (masks below 2**24)."""
     m = np.asarray(masks, dtype=np.int64)
-    return (_BYTE_POPCOUNT[m & 0xFF] + _BYTE_POPCOUNT[(m >> 8) & 0xFF]
-            + _BYTE_POPCOUNT[(m >> 16) & 0xFF]).astype(np.int64)
+    return (
+        _BYTE_POPCOUNT[m & 0xFF]
+        + _BYTE_POPCOUNT[(m >> 8) & 0xFF]
+        + _BYTE_POPCOUNT[(m >> 16) & 0xFF]
+    ).astype(np.int64)
 
 
 def describe_slots(mask: int, lang: str = "nl", limit: int = 2) -> str:

@@ -119,8 +119,9 @@ class OfferIndex:
             parts_o.append(offer_pos[keep])
             parts_c.append(chord[keep])
         if len(delta):
-            in_cat = delta[((self.offers.category_mask[delta] >> bit) & 1).astype(bool)
-                           & self.alive[delta]]
+            in_cat = delta[
+                ((self.offers.category_mask[delta] >> bit) & 1).astype(bool) & self.alive[delta]
+            ]
             if len(in_cat):
                 chord = np.linalg.norm(vectors[:, None, :] - self.vectors[in_cat][None], axis=2)
                 within = chord <= limit[:, None]

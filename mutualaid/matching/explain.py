@@ -5,14 +5,16 @@ from __future__ import annotations
 from .availability import describe_slots
 from .types import Candidates
 
-NUMBER_WORDS = {"nl": {2: "twee", 3: "drie", 4: "vier", 5: "vijf"},
-                "en": {2: "twice", 3: "three times", 4: "four times", 5: "five times"}}
+NUMBER_WORDS = {
+    "nl": {2: "twee", 3: "drie", 4: "vier", 5: "vijf"},
+    "en": {2: "twice", 3: "three times", 4: "four times", 5: "five times"},
+}
 
 
 def format_distance(metres: float, lang: str = "nl") -> str:
     """'350 m', '1,2 km' (Dutch) or '1.2 km' (English); rounded as people say it."""
     if metres < 1000:
-        return f"{max(10, int(round(metres / 10.0)) * 10)} m"
+        return f"{max(10, round(metres / 10.0) * 10)} m"
     text = f"{metres / 1000:.1f} km"
     return text.replace(".", ",") if lang == "nl" else text
 
@@ -27,9 +29,15 @@ def _helped(times: int, lang: str) -> str:
     return f"helped you {NUMBER_WORDS['en'].get(times, f'{times} times')}"
 
 
-def explain_one(distance_m: float, same_street: bool, same_neighbourhood: bool,
-                overlap_slots: int, times_helped: int, trusted: bool = False,
-                lang: str = "nl") -> str:
+def explain_one(
+    distance_m: float,
+    same_street: bool,
+    same_neighbourhood: bool,
+    overlap_slots: int,
+    times_helped: int,
+    trusted: bool = False,
+    lang: str = "nl",
+) -> str:
     """'350 m · zelfde straat · dinsdagochtend vrij · hielp u al twee keer'."""
     nl = lang == "nl"
     bits = [format_distance(distance_m, lang)]
@@ -53,7 +61,12 @@ def explain(candidates: Candidates, lang: str = "nl") -> list[str]:
     return [
         explain_one(d, s, n, slots, t, bool(tr), lang)
         for d, s, n, slots, t, tr in zip(
-            candidates.distance_m.tolist(), candidates.same_street.tolist(),
-            candidates.same_neighbourhood.tolist(), candidates.overlap_slots.tolist(),
-            candidates.times_helped.tolist(), list(trusted), strict=True)
+            candidates.distance_m.tolist(),
+            candidates.same_street.tolist(),
+            candidates.same_neighbourhood.tolist(),
+            candidates.overlap_slots.tolist(),
+            candidates.times_helped.tolist(),
+            list(trusted),
+            strict=True,
+        )
     ]

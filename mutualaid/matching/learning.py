@@ -45,9 +45,17 @@ def _version(weights: np.ndarray, n: int) -> str:
     return f"learned-{digest}"
 
 
-def fit_weights(parts: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
-                defaults: Weights | None = None, min_outcomes: int = 200,
-                min_per_class: int = 20, holdout: float = 0.25, seed: int = 0) -> LearnedWeights:
+def fit_weights(
+    parts: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    *,
+    defaults: Weights | None = None,
+    min_outcomes: int = 200,
+    min_per_class: int = 20,
+    holdout: float = 0.25,
+    seed: int = 0,
+) -> LearnedWeights:
     """Fit weights on the parts, or return the defaults with the reason why."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupShuffleSplit
@@ -64,9 +72,14 @@ def fit_weights(parts: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
         raise EngineInputError("parts", "contains NaN or infinite values")
     positives = int(labels.sum())
     if len(labels) < min_outcomes or min(positives, len(labels) - positives) < min_per_class:
-        return LearnedWeights(defaults, False, f"too few outcomes ({len(labels)} with "
-                              f"{positives} positive; need {min_outcomes} and {min_per_class} "
-                              "of each kind)", "default")
+        return LearnedWeights(
+            defaults,
+            False,
+            f"too few outcomes ({len(labels)} with "
+            f"{positives} positive; need {min_outcomes} and {min_per_class} "
+            "of each kind)",
+            "default",
+        )
     split = GroupShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
     train, test = next(split.split(parts, labels, groups))
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
@@ -78,11 +91,21 @@ def fit_weights(parts: np.ndarray, labels: np.ndarray, groups: np.ndarray, *,
     default_array = defaults.as_array()
     ndcg_learned = ndcg_at_k(parts[test] @ learned, labels[test], groups[test])
     ndcg_default = ndcg_at_k(parts[test] @ default_array, labels[test], groups[test])
-    metrics = {"ndcg5_learned": round(ndcg_learned, 4), "ndcg5_default": round(ndcg_default, 4),
-               "train": len(train), "test": len(test)}
+    metrics = {
+        "ndcg5_learned": round(ndcg_learned, 4),
+        "ndcg5_default": round(ndcg_default, 4),
+        "train": len(train),
+        "test": len(test),
+    }
     if ndcg_learned <= ndcg_default:
-        return LearnedWeights(defaults, False, "learned weights do not rank held-out outcomes "
-                              "better than the defaults", "default", metrics)
+        return LearnedWeights(
+            defaults,
+            False,
+            "learned weights do not rank held-out outcomes better than the defaults",
+            "default",
+            metrics,
+        )
     weights = Weights(**dict(zip(PART_NAMES, np.round(learned, 4).tolist(), strict=True)))
-    return LearnedWeights(weights, True, "learned from outcomes",
-                          _version(learned, len(labels)), metrics)
+    return LearnedWeights(
+        weights, True, "learned from outcomes", _version(learned, len(labels)), metrics
+    )

@@ -14,8 +14,9 @@ from .types import Candidates, Exclusions, History, OfferBatch, RequestBatch, Tr
 BATCH_COMPACT_THRESHOLD = 256
 
 
-def _gather(index: OfferIndex, requests: RequestBatch, exclusions: ExclusionIndex,
-            params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _gather(
+    index: OfferIndex, requests: RequestBatch, exclusions: ExclusionIndex, params: Params
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Filtered candidate pairs; k grows for requests with too few survivors."""
     offers = index.offers
     max_reach = float(np.max(offers.radius_m)) if len(offers) else 0.0
@@ -24,14 +25,18 @@ def _gather(index: OfferIndex, requests: RequestBatch, exclusions: ExclusionInde
     kept_r, kept_o, kept_d = [], [], []
     while len(rows):
         pairs = index.query(requests, k, rows)
-        ok = passes_hard_filters(requests, offers, pairs.request_idx, pairs.offer_idx,
-                                 pairs.distance_m, exclusions)
+        ok = passes_hard_filters(
+            requests, offers, pairs.request_idx, pairs.offer_idx, pairs.distance_m, exclusions
+        )
         survivors = np.bincount(pairs.request_idx[ok], minlength=len(requests))[rows]
         reach = pairs.reach_m[rows]
         # Done: a full pool, or nothing further away could pass the distance filters.
-        done = ((survivors >= params.candidate_pool) | ~np.isfinite(reach)
-                | (reach > np.minimum(requests.max_distance_m[rows], max_reach))
-                | (k >= params.max_k))
+        done = (
+            (survivors >= params.candidate_pool)
+            | ~np.isfinite(reach)
+            | (reach > np.minimum(requests.max_distance_m[rows], max_reach))
+            | (k >= params.max_k)
+        )
         finished = rows[done]
         take = ok & np.isin(pairs.request_idx, finished)
         kept_r.append(pairs.request_idx[take])
@@ -39,8 +44,12 @@ def _gather(index: OfferIndex, requests: RequestBatch, exclusions: ExclusionInde
         kept_d.append(pairs.distance_m[take])
         rows = rows[~done]
         k *= params.k_growth
-    return nearest_per_request(np.concatenate(kept_r), np.concatenate(kept_o),
-                               np.concatenate(kept_d), params.candidate_pool)
+    return nearest_per_request(
+        np.concatenate(kept_r),
+        np.concatenate(kept_o),
+        np.concatenate(kept_d),
+        params.candidate_pool,
+    )
 
 
 def _first_per_group(r: np.ndarray, pool: int) -> np.ndarray:
@@ -50,8 +59,9 @@ def _first_per_group(r: np.ndarray, pool: int) -> np.ndarray:
     return position < pool
 
 
-def nearest_per_request(r: np.ndarray, o: np.ndarray, d: np.ndarray,
-                        pool: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest_per_request(
+    r: np.ndarray, o: np.ndarray, d: np.ndarray, pool: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The `pool` nearest pairs of each request, ties broken by offer position, so the
     candidate set is exactly defined whatever k the tree was asked for."""
     if len(r) == 0:
@@ -74,8 +84,9 @@ def nearest_per_request(r: np.ndarray, o: np.ndarray, d: np.ndarray,
     return r[keep], o[keep], d[keep]
 
 
-def top_k_order(request_idx: np.ndarray, total: np.ndarray, offer_pos: np.ndarray,
-                k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_k_order(
+    request_idx: np.ndarray, total: np.ndarray, offer_pos: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the best k per request (ties broken by offer position) and their ranks."""
     if len(request_idx) and request_idx.max() < 1 << 22 and offer_pos.max() < 1 << 21:
         # One int64 sort key: request | score (descending, 2**-20 resolution) | offer.
@@ -91,9 +102,14 @@ def top_k_order(request_idx: np.ndarray, total: np.ndarray, offer_pos: np.ndarra
     return order[keep], rank[keep] + 1
 
 
-def rank(requests: RequestBatch, offers: OfferBatch | OfferIndex,
-         trust: TrustGraph | None = None, exclusions: Exclusions | None = None,
-         history: History | None = None, params: Params = DEFAULT_PARAMS) -> Candidates:
+def rank(
+    requests: RequestBatch,
+    offers: OfferBatch | OfferIndex,
+    trust: TrustGraph | None = None,
+    exclusions: Exclusions | None = None,
+    history: History | None = None,
+    params: Params = DEFAULT_PARAMS,
+) -> Candidates:
     """The top-k helpers per request with score parts; requests without candidates are absent."""
     index = offers if isinstance(offers, OfferIndex) else OfferIndex(offers)
     if len(requests) == 0 or len(index) == 0:
@@ -110,8 +126,14 @@ def rank(requests: RequestBatch, offers: OfferBatch | OfferIndex,
     total = facts["parts"] @ params.weights.as_array()
     keep, ranks = top_k_order(r, total, o, params.top_k)
     return Candidates(
-        request_idx=r[keep], offer_idx=o[keep], rank=ranks, total=total[keep],
-        parts=facts["parts"][keep].astype(np.float32), distance_m=d[keep],
+        request_idx=r[keep],
+        offer_idx=o[keep],
+        rank=ranks,
+        total=total[keep],
+        parts=facts["parts"][keep].astype(np.float32),
+        distance_m=d[keep],
         same_street=facts["same_street"][keep],
         same_neighbourhood=facts["same_neighbourhood"][keep],
-        overlap_slots=facts["overlap_slots"][keep], times_helped=facts["times_helped"][keep])
+        overlap_slots=facts["overlap_slots"][keep],
+        times_helped=facts["times_helped"][keep],
+    )

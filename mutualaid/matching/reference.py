@@ -13,9 +13,14 @@ from .scoring import score_pairs
 from .types import Exclusions, History, OfferBatch, RequestBatch, TrustGraph
 
 
-def reference_rank(requests: RequestBatch, offers: OfferBatch, trust: TrustGraph | None = None,
-                   exclusions: Exclusions | None = None, history: History | None = None,
-                   params: Params = DEFAULT_PARAMS) -> dict[int, list[int]]:
+def reference_rank(
+    requests: RequestBatch,
+    offers: OfferBatch,
+    trust: TrustGraph | None = None,
+    exclusions: Exclusions | None = None,
+    history: History | None = None,
+    params: Params = DEFAULT_PARAMS,
+) -> dict[int, list[int]]:
     """Top-k offer ids per request id, computed over all pairs."""
     excluded = ExclusionIndex(exclusions or Exclusions.none())
     result: dict[int, list[int]] = {}
@@ -27,8 +32,16 @@ def reference_rank(requests: RequestBatch, offers: OfferBatch, trust: TrustGraph
         r, o, d = nearest_per_request(r[ok], o[ok], d[ok], params.candidate_pool)
         if len(r) == 0:
             continue
-        facts = score_pairs(requests, offers, r, o, d, trust or TrustGraph.empty(),
-                            history or History.none(), params)
+        facts = score_pairs(
+            requests,
+            offers,
+            r,
+            o,
+            d,
+            trust or TrustGraph.empty(),
+            history or History.none(),
+            params,
+        )
         total = facts["parts"] @ params.weights.as_array()
         keep, _ = top_k_order(r, total, o, params.top_k)
         result[int(requests.ids[i])] = [int(offers.ids[j]) for j in o[keep]]

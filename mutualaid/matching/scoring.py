@@ -12,9 +12,11 @@ from .types import History, OfferBatch, RequestBatch, TrustGraph
 
 def proximity(distance_m, same_street, same_neighbourhood, params: Params) -> np.ndarray:
     """Decays with distance; living on the same street or in the same neighbourhood counts."""
-    score = (np.exp(-np.asarray(distance_m) / params.proximity_scale_m)
-             + params.same_street_bonus * same_street
-             + params.same_neighbourhood_bonus * same_neighbourhood)
+    score = (
+        np.exp(-np.asarray(distance_m) / params.proximity_scale_m)
+        + params.same_street_bonus * same_street
+        + params.same_neighbourhood_bonus * same_neighbourhood
+    )
     return np.clip(score, 0.0, 1.0)
 
 
@@ -33,12 +35,17 @@ def standing(offers: OfferBatch, o: np.ndarray, params: Params) -> np.ndarray:
     """The helper's standing: vouched, a valid VOG, completed helps, good feedback."""
     helps = 1.0 - np.exp(-offers.completed_helps[o] / params.helps_saturation)
     feedback = np.nan_to_num(offers.mean_feedback[o], nan=0.0)
-    return (params.standing_vouched * offers.vouched[o] + params.standing_vog * offers.vog_valid[o]
-            + params.standing_helps * helps + params.standing_feedback * feedback)
+    return (
+        params.standing_vouched * offers.vouched[o]
+        + params.standing_vog * offers.vog_valid[o]
+        + params.standing_helps * helps
+        + params.standing_feedback * feedback
+    )
 
 
-def tie_strength(graph: TrustGraph, a_ids: np.ndarray, b_ids: np.ndarray,
-                 params: Params) -> np.ndarray:
+def tie_strength(
+    graph: TrustGraph, a_ids: np.ndarray, b_ids: np.ndarray, params: Params
+) -> np.ndarray:
     """Direct tie weight, else the best two-hop path (max over k of w(a,k)*w(k,b)), discounted.
 
     Done for all pairs at once with sparse row products, not a loop over pairs."""
@@ -51,14 +58,18 @@ def tie_strength(graph: TrustGraph, a_ids: np.ndarray, b_ids: np.ndarray,
     rows_a, rows_b = matrix[ia[known]], matrix[ib[known]]
     direct = np.asarray(matrix[ia[known], ib[known]]).ravel()
     two_hop = rows_a.multiply(rows_b)  # (pairs x residents): w(a,k) * w(k,b)
-    best_two_hop = (sparse.csr_matrix(two_hop).max(axis=1).toarray().ravel()
-                    if two_hop.nnz else np.zeros(len(known)))
+    best_two_hop = (
+        sparse.csr_matrix(two_hop).max(axis=1).toarray().ravel()
+        if two_hop.nnz
+        else np.zeros(len(known))
+    )
     result[known] = np.maximum(direct, params.two_hop_discount * best_two_hop)
     return result
 
 
-def trust(graph: TrustGraph, requester_ids, helper_ids, offers: OfferBatch, o,
-          params: Params) -> tuple[np.ndarray, np.ndarray]:
+def trust(
+    graph: TrustGraph, requester_ids, helper_ids, offers: OfferBatch, o, params: Params
+) -> tuple[np.ndarray, np.ndarray]:
     """Trust part (ties and standing) and the tie strength alone (for the explanation)."""
     ties = tie_strength(graph, requester_ids, helper_ids, params)
     score = params.tie_share * ties + (1 - params.tie_share) * standing(offers, o, params)
@@ -97,19 +108,39 @@ def fairness(offers: OfferBatch, o: np.ndarray, params: Params) -> np.ndarray:
     return np.where(newcomer, np.maximum(score, params.newcomer_floor), score)
 
 
-def score_pairs(requests: RequestBatch, offers: OfferBatch, r, o, distance_m,
-                graph: TrustGraph, history: History, params: Params) -> dict[str, np.ndarray]:
+def score_pairs(
+    requests: RequestBatch,
+    offers: OfferBatch,
+    r,
+    o,
+    distance_m,
+    graph: TrustGraph,
+    history: History,
+    params: Params,
+) -> dict[str, np.ndarray]:
     """All parts for candidate pairs (r, o), plus the facts the explanation needs."""
     same_street = (requests.street_id[r] >= 0) & (requests.street_id[r] == offers.street_id[o])
-    same_nb = ((requests.neighbourhood_id[r] >= 0)
-               & (requests.neighbourhood_id[r] == offers.neighbourhood_id[o]))
+    same_nb = (requests.neighbourhood_id[r] >= 0) & (
+        requests.neighbourhood_id[r] == offers.neighbourhood_id[o]
+    )
     requester, helper = requests.requester_ids[r], offers.helper_ids[o]
     avail, covered = availability(requests.slots[r], offers.slots[o])
     trust_part, _ = trust(graph, requester, helper, offers, o, params)
     helped = times_helped(history, requester, helper)
-    parts = np.column_stack([
-        proximity(distance_m, same_street, same_nb, params), avail, trust_part,
-        continuity(helped), language_fit(requests.languages[r], offers.languages[o]),
-        fairness(offers, o, params)])
-    return {"parts": parts, "same_street": same_street, "same_neighbourhood": same_nb,
-            "overlap_slots": covered, "times_helped": helped}
+    parts = np.column_stack(
+        [
+            proximity(distance_m, same_street, same_nb, params),
+            avail,
+            trust_part,
+            continuity(helped),
+            language_fit(requests.languages[r], offers.languages[o]),
+            fairness(offers, o, params),
+        ]
+    )
+    return {
+        "parts": parts,
+        "same_street": same_street,
+        "same_neighbourhood": same_nb,
+        "overlap_slots": covered,
+        "times_helped": helped,
+    }

@@ -15,8 +15,9 @@ def _check_lengths(batch, name: str) -> int:
     n = lengths["ids"]
     wrong = [k for k, v in lengths.items() if v != n]
     if wrong:
-        raise EngineInputError(f"{name}.{wrong[0]}",
-                               f"has {lengths[wrong[0]]} values, expected {n} (one per id)")
+        raise EngineInputError(
+            f"{name}.{wrong[0]}", f"has {lengths[wrong[0]]} values, expected {n} (one per id)"
+        )
     return n
 
 
@@ -24,8 +25,11 @@ def _check_coordinates(lat: np.ndarray, lon: np.ndarray, name: str) -> None:
     for field, values, limit in (("lat", lat, 90), ("lon", lon, 180)):
         bad = ~np.isfinite(values) | (np.abs(values) > limit)
         if bad.any():
-            raise EngineInputError(f"{name}.{field}", f"{int(bad.sum())} value(s) missing or "
-                                   f"outside -{limit}..{limit} (first at row {int(np.argmax(bad))})")
+            raise EngineInputError(
+                f"{name}.{field}",
+                f"{int(bad.sum())} value(s) missing or "
+                f"outside -{limit}..{limit} (first at row {int(np.argmax(bad))})",
+            )
 
 
 def _as(values, dtype) -> np.ndarray:
@@ -50,12 +54,20 @@ class RequestBatch:
     neighbourhood_id: np.ndarray
 
     def __post_init__(self) -> None:
-        for name, dtype in (("ids", np.int64), ("requester_ids", np.int64), ("lat", np.float64),
-                            ("lon", np.float64), ("category", np.int64),
-                            ("max_distance_m", np.float64), ("slots", np.int64),
-                            ("needs_vog", bool), ("languages", np.int64),
-                            ("needs_shared_language", bool), ("street_id", np.int64),
-                            ("neighbourhood_id", np.int64)):
+        for name, dtype in (
+            ("ids", np.int64),
+            ("requester_ids", np.int64),
+            ("lat", np.float64),
+            ("lon", np.float64),
+            ("category", np.int64),
+            ("max_distance_m", np.float64),
+            ("slots", np.int64),
+            ("needs_vog", bool),
+            ("languages", np.int64),
+            ("needs_shared_language", bool),
+            ("street_id", np.int64),
+            ("neighbourhood_id", np.int64),
+        ):
             try:
                 setattr(self, name, _as(getattr(self, name), dtype))
             except (TypeError, ValueError) as exc:
@@ -100,9 +112,15 @@ class OfferBatch:
     neighbourhood_id: np.ndarray
 
     def __post_init__(self) -> None:
-        dtypes = {"lat": np.float64, "lon": np.float64, "radius_m": np.float64,
-                  "mean_feedback": np.float64, "vog_valid": bool, "vouched": bool,
-                  "newly_active": bool}
+        dtypes = {
+            "lat": np.float64,
+            "lon": np.float64,
+            "radius_m": np.float64,
+            "mean_feedback": np.float64,
+            "vog_valid": bool,
+            "vouched": bool,
+            "newly_active": bool,
+        }
         for f in fields(self):
             dtype = dtypes.get(f.name, np.int64)
             try:
@@ -125,8 +143,9 @@ class OfferBatch:
 
     @classmethod
     def concat(cls, batches: list[OfferBatch]) -> OfferBatch:
-        return cls(**{f.name: np.concatenate([getattr(b, f.name) for b in batches])
-                      for f in fields(cls)})
+        return cls(
+            **{f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(cls)}
+        )
 
 
 class TrustGraph:

@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .geo import Neighbourhood
 from .matching import SCORE_PARTS, Match, MatchingRun, RankerVersion, TrustTie
 from .messaging import Message
+from .notifications import Notification
 from .people import (
     ConsentRecord,
     Resident,
@@ -25,6 +26,7 @@ __all__ = [
     "MatchingRun",
     "Message",
     "Neighbourhood",
+    "Notification",
     "Offer",
     "OfferCategory",
     "RankerVersion",

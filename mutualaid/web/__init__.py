@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from .admin import bp as admin_bp
 from .auth import bp as auth_bp
 from .main import bp as main_bp
 
@@ -10,3 +11,4 @@ def register_web(app: Flask) -> None:
     """Register the web blueprints."""
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)

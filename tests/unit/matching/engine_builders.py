@@ -16,12 +16,18 @@ def north_of_centre(metres: float) -> tuple[float, float]:
 
 def requests(n: int = 1, **columns) -> RequestBatch:
     base = {
-        "ids": np.arange(1, n + 1), "requester_ids": np.arange(1001, 1001 + n),
-        "lat": np.full(n, CENTRE[0]), "lon": np.full(n, CENTRE[1]),
-        "category": np.zeros(n, int), "max_distance_m": np.full(n, 5000.0),
-        "slots": np.zeros(n, int), "needs_vog": np.zeros(n, bool),
-        "languages": np.ones(n, int), "needs_shared_language": np.zeros(n, bool),
-        "street_id": np.full(n, -1), "neighbourhood_id": np.full(n, -1),
+        "ids": np.arange(1, n + 1),
+        "requester_ids": np.arange(1001, 1001 + n),
+        "lat": np.full(n, CENTRE[0]),
+        "lon": np.full(n, CENTRE[1]),
+        "category": np.zeros(n, int),
+        "max_distance_m": np.full(n, 5000.0),
+        "slots": np.zeros(n, int),
+        "needs_vog": np.zeros(n, bool),
+        "languages": np.ones(n, int),
+        "needs_shared_language": np.zeros(n, bool),
+        "street_id": np.full(n, -1),
+        "neighbourhood_id": np.full(n, -1),
     }
     base.update({k: np.asarray(v) for k, v in columns.items()})
     return RequestBatch(**base)
@@ -32,14 +38,24 @@ def offers(distances_m, **columns) -> OfferBatch:
     n = len(distances_m)
     lat = np.array([north_of_centre(d)[0] for d in distances_m])
     base = {
-        "ids": np.arange(1, n + 1), "helper_ids": np.arange(2001, 2001 + n), "lat": lat,
-        "lon": np.full(n, CENTRE[1]), "category_mask": np.ones(n, int),
-        "radius_m": np.full(n, 5000.0), "slots": np.zeros(n, int), "capacity": np.ones(n, int),
-        "active_matches": np.zeros(n, int), "recent_notifications": np.zeros(n, int),
-        "languages": np.ones(n, int), "vog_valid": np.zeros(n, bool),
-        "vouched": np.zeros(n, bool), "completed_helps": np.zeros(n, int),
-        "mean_feedback": np.full(n, np.nan), "newly_active": np.zeros(n, bool),
-        "street_id": np.full(n, -1), "neighbourhood_id": np.full(n, -1),
+        "ids": np.arange(1, n + 1),
+        "helper_ids": np.arange(2001, 2001 + n),
+        "lat": lat,
+        "lon": np.full(n, CENTRE[1]),
+        "category_mask": np.ones(n, int),
+        "radius_m": np.full(n, 5000.0),
+        "slots": np.zeros(n, int),
+        "capacity": np.ones(n, int),
+        "active_matches": np.zeros(n, int),
+        "recent_notifications": np.zeros(n, int),
+        "languages": np.ones(n, int),
+        "vog_valid": np.zeros(n, bool),
+        "vouched": np.zeros(n, bool),
+        "completed_helps": np.zeros(n, int),
+        "mean_feedback": np.full(n, np.nan),
+        "newly_active": np.zeros(n, bool),
+        "street_id": np.full(n, -1),
+        "neighbourhood_id": np.full(n, -1),
     }
     base.update({k: np.asarray(v) for k, v in columns.items()})
     return OfferBatch(**base)

@@ -1,0 +1,95 @@
+"""Ways to reach a resident: in-app (always), email (when SMTP is configured), SMS (pluggable)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import smtplib
+from email.message import EmailMessage
+from typing import Protocol
+
+from .models.vocab import channel_codes
+
+log = logging.getLogger(__name__)
+
+
+class Channel(Protocol):
+    name: str
+
+    def can_reach(self, resident) -> bool:
+        """Whether this channel has what it needs to reach the resident."""
+
+    def send(self, resident, subject: str, body: str) -> None:
+        """Deliver the message or raise."""
+
+
+class InAppChannel:
+    """The stored Notification row is the in-app message; nothing else to deliver."""
+
+    name = "in_app"
+
+    def can_reach(self, resident) -> bool:
+        return True
+
+    def send(self, resident, subject: str, body: str) -> None:
+        return None
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+
+    def can_reach(self, resident) -> bool:
+        return bool(resident.email) and "message" in channel_codes(resident.channel_mask)
+
+    def send(self, resident, subject: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"] = self.config["MAIL_FROM"]
+        message["To"] = resident.email
+        message["Subject"] = subject
+        message.set_content(body)
+        with smtplib.SMTP(self.config["SMTP_HOST"], self.config["SMTP_PORT"], timeout=20) as smtp:
+            if self.config["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if self.config["SMTP_USER"]:
+                smtp.login(self.config["SMTP_USER"], self.config["SMTP_PASSWORD"])
+            smtp.send_message(message)
+
+
+class SmsChannel:
+    """Base for an SMS gateway: subclass, implement `deliver`, name it in SMS_CHANNEL."""
+
+    name = "sms"
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+
+    def can_reach(self, resident) -> bool:
+        return bool(resident.phone) and "phone" in channel_codes(resident.channel_mask)
+
+    def send(self, resident, subject: str, body: str) -> None:
+        self.deliver(resident.phone, f"{subject}\n{body}"[:640])
+
+    def deliver(self, phone: str, text: str) -> None:
+        raise NotImplementedError
+
+
+class LogSmsChannel(SmsChannel):
+    """Development stand-in: writes the SMS to the log instead of sending it."""
+
+    def deliver(self, phone: str, text: str) -> None:
+        log.info("SMS to %s…: %s", phone[:4], text)
+
+
+def configured_channels(config: dict) -> list[Channel]:
+    """In-app, plus email when SMTP_HOST is set, plus SMS when SMS_CHANNEL names a class."""
+    channels: list[Channel] = [InAppChannel()]
+    if config.get("SMTP_HOST"):
+        channels.append(EmailChannel(config))
+    sms = config.get("SMS_CHANNEL")
+    if sms:
+        module, _, cls = sms.rpartition(".")
+        channels.append(getattr(importlib.import_module(module), cls)(config))
+    return channels

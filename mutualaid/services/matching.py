@@ -1,0 +1,220 @@
+"""Matching runs: feed the engine from the database and store its suggestions.
+
+One run = load a snapshot (bulk queries), rank with the pure engine, upsert the top-k
+suggestions in bulk, clear the outbox marks of what was matched, and record the run with its
+counts and timings. Jobs call `match_request`, `match_offer` and `match_all`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import select, update
+
+from .. import matching as engine
+from ..extensions import db
+from ..models import Category, HelpRequest, MatchingRun, Offer, OfferCategory, RankerVersion
+from ..models.base import utcnow
+from .snapshot import load_snapshot
+from .suggestions import SuggestionRows, store_suggestions
+from .transactions import commit
+
+
+def active_weights() -> tuple[engine.Weights, str]:
+    """The ranking weights in use: the active learned version, else the defaults."""
+    row = db.session.scalar(
+        select(RankerVersion)
+        .where(RankerVersion.is_active.is_(True))
+        .order_by(RankerVersion.created_at.desc())
+    )
+    if row is None:
+        return engine.Weights(), "default"
+    return engine.Weights.from_dict(row.weights), row.version
+
+
+def engine_inputs(snapshot) -> tuple:
+    """Engine dataclasses from a snapshot."""
+    requests = engine.RequestBatch(**snapshot.requests)
+    offers = engine.OfferBatch(**snapshot.offers)
+    trust = engine.TrustGraph.from_edges(*snapshot.ties)
+    exclusions = engine.Exclusions(snapshot.declined_pairs, snapshot.blocked_pairs)
+    helped = snapshot.helped_pairs
+    history = engine.History(helped[:, 0], helped[:, 1], helped[:, 2])
+    return requests, offers, trust, exclusions, history
+
+
+def suggestion_rows(
+    candidates: engine.Candidates, requests: engine.RequestBatch, offers: engine.OfferBatch
+) -> SuggestionRows:
+    """Database rows for ranked candidates, with both explanations."""
+    return SuggestionRows(
+        request_id=requests.ids[candidates.request_idx],
+        offer_id=offers.ids[candidates.offer_idx],
+        helper_id=offers.helper_ids[candidates.offer_idx],
+        rank=candidates.rank,
+        score=candidates.total,
+        parts=candidates.parts,
+        distance_m=candidates.distance_m,
+        explanation_nl=engine.explain(candidates, "nl"),
+        explanation_en=engine.explain(candidates, "en"),
+    )
+
+
+def _start_run(run_id: str | None, trigger: str) -> MatchingRun:
+    run = db.session.get(MatchingRun, run_id) if run_id else None
+    if run is None:
+        run = MatchingRun(id=run_id or f"manual-{uuid.uuid4().hex[:12]}", trigger=trigger)
+        db.session.add(run)
+    run.status, run.started_at, run.error = "running", utcnow(), None
+    run.engine_version = engine.ENGINE_VERSION
+    commit()
+    return run
+
+
+def run_matching(
+    request_ids: list[int] | None, *, run_id: str | None = None, trigger: str = "manual"
+) -> dict:
+    """Match the given open requests (None: all open requests) and store the suggestions."""
+    run = _start_run(run_id, trigger)
+    run_key, started = run.id, run.started_at
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    try:
+        snapshot = load_snapshot(request_ids)
+        requests, offers, trust, exclusions, history = engine_inputs(snapshot)
+        timings["load_s"] = round(time.perf_counter() - clock, 4)
+        weights, weights_version = active_weights()
+        params = engine.Params(weights=weights, top_k=current_app.config["MATCH_TOP_K"])
+        clock = time.perf_counter()
+        candidates = engine.rank(requests, offers, trust, exclusions, history, params)
+        timings["rank_s"] = round(time.perf_counter() - clock, 4)
+        clock = time.perf_counter()
+        rows = suggestion_rows(candidates, requests, offers)
+        considered = requests.ids.tolist()
+        counts = store_suggestions(
+            rows, considered, f"{engine.ENGINE_VERSION}/{weights_version}", run_key, utcnow()
+        )
+        _clear_request_marks(considered, started)
+        timings["store_s"] = round(time.perf_counter() - clock, 4)
+        run = db.session.get(MatchingRun, run_key)
+        run.status, run.finished_at, run.timings = "succeeded", utcnow(), timings
+        run.requests_considered, run.offers_considered = len(requests), len(offers)
+        run.candidates_found, run.suggestions_written = len(candidates), counts["written"]
+        commit()
+    except Exception as exc:
+        db.session.rollback()
+        run = db.session.get(MatchingRun, run_key)
+        run.status, run.finished_at = "failed", utcnow()
+        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        commit()
+        raise
+    return {
+        "run": run_key,
+        "requests": len(considered),
+        "suggestions": counts["written"],
+        "expired": counts["expired"],
+        **timings,
+    }
+
+
+def _clear_request_marks(request_ids: list[int], started) -> None:
+    """Clear the outbox marks set before this run started (later changes need another run)."""
+    for start in range(0, len(request_ids), 10_000):
+        db.session.execute(
+            update(HelpRequest)
+            .where(
+                HelpRequest.id.in_(request_ids[start : start + 10_000]),
+                HelpRequest.matching_pending_since <= started,
+            )
+            .values(matching_pending_since=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def match_request(request_id: int, run_id: str | None = None) -> dict:
+    """Match one request (a no-op, clearing its mark, when it is no longer open)."""
+    request = db.session.get(HelpRequest, request_id)
+    if request is None:
+        return {"skipped": "no such request"}
+    if request.status != "open":
+        request.matching_pending_since = None
+        commit()
+        return {"skipped": f"request is {request.status}"}
+    return run_matching([request_id], run_id=run_id, trigger="request")
+
+
+def requests_near_offer(offer: Offer) -> list[int]:
+    """Open requests of the offer's categories within its radius (bounding box, then exact)."""
+    bits = (
+        select(Category.id)
+        .join(OfferCategory, OfferCategory.category_id == Category.id)
+        .where(OfferCategory.offer_id == offer.id)
+    )
+    dlat = offer.radius_m / 111_195.0
+    dlon = dlat / max(np.cos(np.radians(offer.lat)), 0.01)
+    rows = db.session.execute(
+        select(HelpRequest.id, HelpRequest.lat, HelpRequest.lon).where(
+            HelpRequest.status == "open",
+            HelpRequest.category_id.in_(bits),
+            HelpRequest.lat.between(offer.lat - dlat, offer.lat + dlat),
+            HelpRequest.lon.between(offer.lon - dlon, offer.lon + dlon),
+        )
+    ).all()
+    if not rows:
+        return []
+    distance = engine.geo.haversine_m(
+        offer.lat, offer.lon, np.array([r.lat for r in rows]), np.array([r.lon for r in rows])
+    )
+    return [r.id for r, d in zip(rows, distance.tolist(), strict=True) if d <= offer.radius_m]
+
+
+def match_offer(offer_id: int, run_id: str | None = None) -> dict:
+    """Re-match the open requests a new or changed offer could serve."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None:
+        return {"skipped": "no such offer"}
+    marked = offer.matching_pending_since
+    request_ids = requests_near_offer(offer) if offer.is_active else []
+    result = (
+        run_matching(request_ids, run_id=run_id, trigger="offer")
+        if request_ids
+        else {"requests": 0, "suggestions": 0}
+    )
+    db.session.execute(
+        update(Offer)
+        .where(Offer.id == offer_id, Offer.matching_pending_since == marked)
+        .values(matching_pending_since=None)
+    )
+    commit()
+    return result
+
+
+def match_all(run_id: str | None = None, trigger: str = "manual") -> dict:
+    """Match every open request."""
+    return run_matching(None, run_id=run_id, trigger=trigger)
+
+
+def expire_stale_suggestions() -> dict[str, int]:
+    """Suggestions untouched for SUGGESTION_TTL_DAYS expire; requests past their window too."""
+    from ..models import Match
+
+    now = utcnow()
+    cutoff = now - timedelta(days=current_app.config["SUGGESTION_TTL_DAYS"])
+    suggestions = db.session.execute(
+        update(Match)
+        .where(Match.status == "suggested", Match.updated_at < cutoff)
+        .values(status="expired", status_changed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    requests = db.session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.status == "open", HelpRequest.window_end < now.date())
+        .values(status="expired", closed_at=now, matching_pending_since=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    commit()
+    return {"suggestions": suggestions, "requests": requests}
