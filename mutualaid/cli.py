@@ -120,11 +120,22 @@ def create_user_command(email, role, display_name, municipality_code, neighbourh
 @click.command("worker")
 @click.argument("queues", nargs=-1)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--no-periodic", is_flag=True, help="Do not enqueue the periodic tasks.")
+@click.option("--no-warm", is_flag=True, help="Load offers per matching job (no warm index).")
 @with_appcontext
-def worker_command(queues: tuple[str, ...], burst: bool) -> None:
-    """Run an rq worker (with the scheduler) on the given queues, default all."""
+def worker_command(queues: tuple[str, ...], burst: bool, no_periodic: bool, no_warm: bool):
+    """Run an rq worker (with rq's scheduler) on the given queues, default all.
+
+    Unless --no-periodic, a companion process enqueues the periodic tasks; any number of
+    workers may run it, since they agree through Redis on who enqueues each period.
+    """
+    import os
+    import subprocess
+    import sys
+
     from . import jobs  # noqa: F401  (heavy imports happen once, before the worker forks)
     from .background import QUEUE_NAMES, SERIALIZER, get_queue, get_redis
+    from .services.warm import enable_warm_matcher
     from .worker import AppWorker
 
     names = queues or QUEUE_NAMES
@@ -138,7 +149,44 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     worker = AppWorker(
         [get_queue(n, connection) for n in names], connection=connection, serializer=SERIALIZER
     )
-    worker.work(with_scheduler=True, burst=burst)
+    if "matching" in names and not no_warm:
+        worker.warm = enable_warm_matcher()
+    periodic = None
+    if not no_periodic and not burst:
+        periodic = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "wsgi",
+                "periodic",
+                "--parent-pid",
+                str(os.getpid()),
+            ]
+        )
+    try:
+        worker.work(with_scheduler=True, burst=burst)
+    finally:
+        if periodic is not None:
+            periodic.terminate()
+            periodic.wait(timeout=10)
+
+
+@click.command("periodic")
+@click.option("--parent-pid", type=int, help="Stop when this process is gone.")
+@click.option("--once", is_flag=True, help="Enqueue what is due now, then stop.")
+@with_appcontext
+def periodic_command(parent_pid: int | None, once: bool) -> None:
+    """Enqueue the periodic tasks (outbox sweep, expiry, re-matching, trust, ranker, waves)."""
+    from .background import get_redis
+    from .periodic import enqueue_due, periodic_tasks, run_forever
+
+    tasks = periodic_tasks(current_app.config)
+    if once:
+        click.echo("enqueued: " + (", ".join(enqueue_due(get_redis(), tasks)) or "nothing"))
+        return
+    run_forever(get_redis(), tasks, parent_pid=parent_pid)
 
 
 @click.command("match")
@@ -170,5 +218,6 @@ def register_cli(app: Flask) -> None:
         worker_command,
         devserver_command,
         match_command,
+        periodic_command,
     ):
         app.cli.add_command(command)

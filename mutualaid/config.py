@@ -124,6 +124,9 @@ def load_config(instance_path: Path | None = None) -> dict:
         "WAVE_SIZE": _env_int("WAVE_SIZE", 3),
         "WAVE_TIMEOUT_MINUTES": _env_int("WAVE_TIMEOUT_MINUTES", 120),
         "HELPER_DAILY_NOTIFICATION_BUDGET": _env_int("HELPER_DAILY_NOTIFICATION_BUDGET", 3),
+        # Fault injection for the job tests only: the first attempt of a matching job pauses
+        # this long between ranking and storing (0 = never).
+        "FAULT_PAUSE_SECONDS": float(os.environ.get("MUTUALAID_FAULT_PAUSE_SECONDS", "0") or 0),
         # How many helpers are suggested per request.
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
         # Suggestions nobody acted on expire after this many days.

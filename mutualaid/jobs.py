@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
+from flask import current_app
 from rq import get_current_job
 
 from .services import matching, notifications, outbox, ranker, trust
@@ -28,9 +29,20 @@ def ping(token: str) -> dict:
     return {"pong": token, "pid": os.getpid()}
 
 
+def _fault_pause() -> float:
+    """Seconds the first attempt of this job pauses (fault-injection tests only)."""
+    pause = current_app.config.get("FAULT_PAUSE_SECONDS") or 0.0
+    job = get_current_job()
+    if not pause or job is None or job.meta.get("paused_once"):
+        return 0.0
+    job.meta["paused_once"] = True
+    job.save_meta()
+    return pause
+
+
 def match_request(request_id: int) -> dict:
     """Rank helpers for one request and store the suggestions."""
-    return matching.match_request(request_id, run_id=_job_id())
+    return matching.match_request(request_id, run_id=_job_id(), pause_s=_fault_pause())
 
 
 def match_offer(offer_id: int) -> dict:

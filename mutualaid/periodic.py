@@ -78,10 +78,13 @@ def run_forever(
 ) -> None:
     """Loop until the parent process is gone (so a killed worker leaves no orphan)."""
     log.info("periodic tasks: %s", ", ".join(f"{t.name}/{t.every_seconds}s" for t in tasks))
-    while parent_pid is None or os.getppid() == parent_pid:
-        try:
-            for name in enqueue_due(connection, tasks):
-                log.info("enqueued periodic task %s", name)
-        except Exception:
-            log.warning("periodic loop: Redis unavailable, retrying", exc_info=True)
-        time.sleep(tick_seconds)
+    try:
+        while parent_pid is None or os.getppid() == parent_pid:
+            try:
+                for name in enqueue_due(connection, tasks):
+                    log.info("enqueued periodic task %s", name)
+            except Exception:
+                log.warning("periodic loop: Redis unavailable, retrying", exc_info=True)
+            time.sleep(tick_seconds)
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: stop quietly
+        return

@@ -16,12 +16,14 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from .. import matching as engine
+from ..background import enqueue_after_commit
 from ..extensions import db
 from ..models import Category, HelpRequest, MatchingRun, Offer, OfferCategory, RankerVersion
 from ..models.base import utcnow
 from .snapshot import load_snapshot
 from .suggestions import SuggestionRows, store_suggestions
 from .transactions import commit
+from .warm import warm_matcher
 
 
 def active_weights() -> tuple[engine.Weights, str]:
@@ -75,23 +77,41 @@ def _start_run(run_id: str | None, trigger: str) -> MatchingRun:
     return run
 
 
+def _rank(request_ids: list[int] | None, params: engine.Params, timings: dict) -> tuple:
+    """(requests, offers, candidates) from the warm matcher for one request, else cold."""
+    clock = time.perf_counter()
+    warm = warm_matcher()
+    if warm is not None and request_ids is not None and len(request_ids) == 1:
+        requests, candidates = warm.rank_request(request_ids[0], params.top_k, params.weights)
+        timings["rank_s"] = round(time.perf_counter() - clock, 4)
+        timings["warm"] = 1
+        return requests, warm.index.offers, len(warm.index), candidates
+    snapshot = load_snapshot(request_ids)
+    requests, offers, trust, exclusions, history = engine_inputs(snapshot)
+    timings["load_s"] = round(time.perf_counter() - clock, 4)
+    clock = time.perf_counter()
+    candidates = engine.rank(requests, offers, trust, exclusions, history, params)
+    timings["rank_s"] = round(time.perf_counter() - clock, 4)
+    return requests, offers, len(offers), candidates
+
+
 def run_matching(
-    request_ids: list[int] | None, *, run_id: str | None = None, trigger: str = "manual"
+    request_ids: list[int] | None,
+    *,
+    run_id: str | None = None,
+    trigger: str = "manual",
+    pause_s: float = 0.0,
 ) -> dict:
     """Match the given open requests (None: all open requests) and store the suggestions."""
     run = _start_run(run_id, trigger)
     run_key, started = run.id, run.started_at
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
     try:
-        snapshot = load_snapshot(request_ids)
-        requests, offers, trust, exclusions, history = engine_inputs(snapshot)
-        timings["load_s"] = round(time.perf_counter() - clock, 4)
         weights, weights_version = active_weights()
         params = engine.Params(weights=weights, top_k=current_app.config["MATCH_TOP_K"])
-        clock = time.perf_counter()
-        candidates = engine.rank(requests, offers, trust, exclusions, history, params)
-        timings["rank_s"] = round(time.perf_counter() - clock, 4)
+        requests, offers, offer_count, candidates = _rank(request_ids, params, timings)
+        if pause_s:
+            time.sleep(pause_s)  # fault injection: the job tests kill or time out the job here
         clock = time.perf_counter()
         rows = suggestion_rows(candidates, requests, offers)
         considered = requests.ids.tolist()
@@ -99,10 +119,16 @@ def run_matching(
             rows, considered, f"{engine.ENGINE_VERSION}/{weights_version}", run_key, utcnow()
         )
         _clear_request_marks(considered, started)
+        if trigger == "request" and counts["written"]:
+            # Ask the first helpers once the suggestions are committed.
+            for request_id in considered:
+                enqueue_after_commit(
+                    db.session, "mutualaid.jobs.notify_next_wave", request_id, queue="notifications"
+                )
         timings["store_s"] = round(time.perf_counter() - clock, 4)
         run = db.session.get(MatchingRun, run_key)
         run.status, run.finished_at, run.timings = "succeeded", utcnow(), timings
-        run.requests_considered, run.offers_considered = len(requests), len(offers)
+        run.requests_considered, run.offers_considered = len(requests), offer_count
         run.candidates_found, run.suggestions_written = len(candidates), counts["written"]
         commit()
     except Exception as exc:
@@ -135,7 +161,7 @@ def _clear_request_marks(request_ids: list[int], started) -> None:
         )
 
 
-def match_request(request_id: int, run_id: str | None = None) -> dict:
+def match_request(request_id: int, run_id: str | None = None, pause_s: float = 0.0) -> dict:
     """Match one request (a no-op, clearing its mark, when it is no longer open)."""
     request = db.session.get(HelpRequest, request_id)
     if request is None:
@@ -144,7 +170,7 @@ def match_request(request_id: int, run_id: str | None = None) -> dict:
         request.matching_pending_since = None
         commit()
         return {"skipped": f"request is {request.status}"}
-    return run_matching([request_id], run_id=run_id, trigger="request")
+    return run_matching([request_id], run_id=run_id, trigger="request", pause_s=pause_s)
 
 
 def requests_near_offer(offer: Offer) -> list[int]:
