@@ -28,7 +28,10 @@ def _gather(
         ok = passes_hard_filters(
             requests, offers, pairs.request_idx, pairs.offer_idx, pairs.distance_m, exclusions
         )
-        survivors = np.bincount(pairs.request_idx[ok], minlength=len(requests))[rows]
+        # Only pairs strictly nearer than the k-th neighbour are surely complete: offers at
+        # exactly that distance (same building) may have been cut off by k.
+        inside = ok & (pairs.distance_m < pairs.reach_m[pairs.request_idx])
+        survivors = np.bincount(pairs.request_idx[inside], minlength=len(requests))[rows]
         reach = pairs.reach_m[rows]
         # Done: a full pool, or nothing further away could pass the distance filters.
         done = (
