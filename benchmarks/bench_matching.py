@@ -22,15 +22,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mutualaid import matching as engine  # noqa: E402
-from mutualaid.matching.filters import ExclusionIndex  # noqa: E402
-from mutualaid.matching.ranking import _gather  # noqa: E402
-from mutualaid.matching.reference import reference_rank  # noqa: E402
-from mutualaid.matching.scoring import score_pairs  # noqa: E402
-from mutualaid.matching.synthetic import make_city  # noqa: E402
+from mutualaid import matching as engine
+from mutualaid.matching.filters import ExclusionIndex
+from mutualaid.matching.ranking import _gather
+from mutualaid.matching.reference import reference_rank
+from mutualaid.matching.scoring import score_pairs
+from mutualaid.matching.synthetic import make_city
 
-TIERS = {"S": (10_000, 10_000, 100_000), "M": (100_000, 100_000, 1_000_000),
-         "L": (100_000, 1_000_000, 1_000_000)}
+TIERS = {
+    "S": (10_000, 10_000, 100_000),
+    "M": (100_000, 100_000, 1_000_000),
+    "L": (100_000, 1_000_000, 1_000_000),
+}
 
 
 def median_time(func, runs: int) -> tuple[float, object]:
@@ -61,15 +64,18 @@ def balltree_baseline(city, k: int, sample: int) -> float:
         if len(positions) == 0:
             continue
         start = time.perf_counter()
-        tree = BallTree(np.radians(np.column_stack([offers.lat[positions],
-                                                    offers.lon[positions]])),
-                        metric="haversine")
+        tree = BallTree(
+            np.radians(np.column_stack([offers.lat[positions], offers.lon[positions]])),
+            metric="haversine",
+        )
         build += time.perf_counter() - start
         mine = rows[requests.category[rows] == bit]
         if len(mine):
             start = time.perf_counter()
-            tree.query(np.radians(np.column_stack([requests.lat[mine], requests.lon[mine]])),
-                       k=min(k, len(positions)))
+            tree.query(
+                np.radians(np.column_stack([requests.lat[mine], requests.lon[mine]])),
+                k=min(k, len(positions)),
+            )
             query += time.perf_counter() - start
     return build + query * len(requests) / len(rows)
 
@@ -88,8 +94,9 @@ def naive_baseline(city, sample_requests: int = 3) -> tuple[float, float]:
             if not (int(offers.category_mask[j]) >> int(requests.category[i])) & 1:
                 pairs += 1
                 continue
-            d = great_circle((requests.lat[i], requests.lon[i]),
-                             (offers.lat[j], offers.lon[j])).meters
+            d = great_circle(
+                (requests.lat[i], requests.lon[i]), (offers.lat[j], offers.lon[j])
+            ).meters
             if d <= offers.radius_m[j] and d <= requests.max_distance_m[i]:
                 best.append((math.exp(-d / 1500), j))
             pairs += 1
@@ -119,7 +126,8 @@ def agreement(city, sample: int = 1000) -> float:
     fast: dict[int, list[int]] = {}
     for row in np.lexsort((fast_c.rank, fast_c.request_idx)).tolist():
         fast.setdefault(int(requests.ids[fast_c.request_idx[row]]), []).append(
-            int(city.offers.ids[fast_c.offer_idx[row]]))
+            int(city.offers.ids[fast_c.offer_idx[row]])
+        )
     slow = reference_rank(requests, city.offers, city.trust, history=city.history)
     same = sum(fast.get(r) == slow.get(r) for r in set(fast) | set(slow))
     return same / max(len(set(fast) | set(slow)), 1)
@@ -137,9 +145,12 @@ def scarce_assignment(city, candidates) -> dict:
     chosen_distance = candidates.distance_m[keep][optimal.rows].sum()
     greedy = engine.assign_greedy(r, o, s, remaining)
     greedy_distance = candidates.distance_m[keep][greedy.rows].sum()
-    return {"assign_s": seconds, **compared,
-            "mean_km_optimal": round(chosen_distance / max(optimal.matched, 1) / 1000, 3),
-            "mean_km_greedy": round(greedy_distance / max(greedy.matched, 1) / 1000, 3)}
+    return {
+        "assign_s": seconds,
+        **compared,
+        "mean_km_optimal": round(chosen_distance / max(optimal.matched, 1) / 1000, 3),
+        "mean_km_greedy": round(greedy_distance / max(greedy.matched, 1) / 1000, 3),
+    }
 
 
 def persist(city, candidates) -> float:
@@ -164,34 +175,44 @@ def main() -> None:
     candidates_s, _ = median_time(lambda: candidates_only(city, params.initial_k), args.runs)
     print(f"candidates (index build + k={params.initial_k} query): {candidates_s:.3f} s")
     rank_s, ranked = median_time(
-        lambda: engine.rank(city.requests, city.offers, city.trust, None, city.history),
-        args.runs)
-    print(f"full ranking (filters, six parts incl. two-hop trust, top-{params.top_k}): "
-          f"{rank_s:.3f} s -> {len(ranked):,} suggestions")
+        lambda: engine.rank(city.requests, city.offers, city.trust, None, city.history), args.runs
+    )
+    print(
+        f"full ranking (filters, six parts incl. two-hop trust, top-{params.top_k}): "
+        f"{rank_s:.3f} s -> {len(ranked):,} suggestions"
+    )
 
     index = engine.OfferIndex(city.offers)
     r, o, d = _gather(index, city.requests, ExclusionIndex(engine.Exclusions.none()), params)
-    score_s, _ = median_time(lambda: score_pairs(city.requests, city.offers, r, o, d, city.trust,
-                                                 city.history, params), args.runs)
+    score_s, _ = median_time(
+        lambda: score_pairs(city.requests, city.offers, r, o, d, city.trust, city.history, params),
+        args.runs,
+    )
     pairs_per_s = len(r) / score_s
     print(f"scoring: {len(r):,} pairs in {score_s:.3f} s = {pairs_per_s / 1e6:.1f}M pairs/s")
 
     assignment = scarce_assignment(city, ranked)
-    print(f"assignment (scarce: 1/3 of offers, one place each): optimal {assignment['optimal']:,}"
-          f" vs greedy {assignment['greedy']:,} (+{assignment['gain_vs_greedy_pct']}%) vs "
-          f"independent top-1 {assignment['independent_top1']:,}; "
-          f"{assignment['assign_s']:.2f} s; mean distance {assignment['mean_km_optimal']} km vs "
-          f"{assignment['mean_km_greedy']} km")
+    print(
+        f"assignment (scarce: 1/3 of offers, one place each): optimal {assignment['optimal']:,}"
+        f" vs greedy {assignment['greedy']:,} (+{assignment['gain_vs_greedy_pct']}%) vs "
+        f"independent top-1 {assignment['independent_top1']:,}; "
+        f"{assignment['assign_s']:.2f} s; mean distance {assignment['mean_km_optimal']} km vs "
+        f"{assignment['mean_km_greedy']} km"
+    )
 
     p50, p99 = single_request_latency(city)
     print(f"one new request against a warm index: p50 {p50:.0f} us, p99 {p99:.0f} us")
 
     balltree_s = balltree_baseline(city, params.initial_k, sample=5000)
-    print(f"BallTree(haversine) same k-nearest (sampled queries, scaled): {balltree_s:.2f} s "
-          f"-> {balltree_s / candidates_s:.0f}x slower than the engine's candidates")
+    print(
+        f"BallTree(haversine) same k-nearest (sampled queries, scaled): {balltree_s:.2f} s "
+        f"-> {balltree_s / candidates_s:.0f}x slower than the engine's candidates"
+    )
     per_pair, naive_s = naive_baseline(city)
-    print(f"naive Python loop with geopy: {per_pair * 1e6:.1f} us per pair on a sample, "
-          f"scaled to all {n_req * n_off:,} pairs: {naive_s / 3600:.1f} h")
+    print(
+        f"naive Python loop with geopy: {per_pair * 1e6:.1f} us per pair on a sample, "
+        f"scaled to all {n_req * n_off:,} pairs: {naive_s / 3600:.1f} h"
+    )
 
     agree = agreement(city) if args.tier != "L" else agreement(city, sample=200)
     print(f"agreement with brute force on a sample: {agree:.4f}")
@@ -199,16 +220,26 @@ def main() -> None:
     if persist_s is not None:
         print(f"persisting {len(ranked):,} suggestions: {persist_s:.2f} s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({
-        "tier": args.tier, "candidates_s": round(candidates_s, 4), "rank_s": round(rank_s, 4),
-        "assign_s": round(assignment["assign_s"], 4),
-        "assign_gain_vs_greedy_pct": assignment["gain_vs_greedy_pct"],
-        "assign_gain_vs_top1_pct": assignment["gain_vs_top1_pct"],
-        "persist_s": round(persist_s, 3) if persist_s is not None else None,
-        "single_p50_us": round(p50, 1), "single_p99_us": round(p99, 1),
-        "pairs_per_s": round(pairs_per_s), "peak_rss_mb": round(peak, 1),
-        "speedup_vs_naive": round(naive_s / rank_s), "speedup_vs_balltree":
-            round(balltree_s / candidates_s, 1), "agreement": agree}))
+    print(
+        json.dumps(
+            {
+                "tier": args.tier,
+                "candidates_s": round(candidates_s, 4),
+                "rank_s": round(rank_s, 4),
+                "assign_s": round(assignment["assign_s"], 4),
+                "assign_gain_vs_greedy_pct": assignment["gain_vs_greedy_pct"],
+                "assign_gain_vs_top1_pct": assignment["gain_vs_top1_pct"],
+                "persist_s": round(persist_s, 3) if persist_s is not None else None,
+                "single_p50_us": round(p50, 1),
+                "single_p99_us": round(p99, 1),
+                "pairs_per_s": round(pairs_per_s),
+                "peak_rss_mb": round(peak, 1),
+                "speedup_vs_naive": round(naive_s / rank_s),
+                "speedup_vs_balltree": round(balltree_s / candidates_s, 1),
+                "agreement": agree,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ class OfferIndex:
         self.offers = offers
         self.vectors = unit_vectors(offers.lat, offers.lon)
         self.alive = np.ones(len(offers), dtype=bool)
+        self.live_count = len(offers)
+        self.max_radius_m = float(offers.radius_m.max()) if len(offers) else 0.0
         self.position_of = {int(i): p for p, i in enumerate(offers.ids.tolist())}
         self.delta: list[int] = []  # positions added since the trees were built
         self.trees: dict[int, tuple[cKDTree, np.ndarray]] = {}
@@ -51,7 +53,7 @@ class OfferIndex:
                 self.trees[bit] = (cKDTree(self.vectors[positions]), positions)
 
     def __len__(self) -> int:
-        return int(self.alive.sum())
+        return self.live_count
 
     def upsert(self, changed: OfferBatch) -> None:
         """Add new offers and replace changed ones (by id) without rebuilding the trees."""
@@ -62,6 +64,8 @@ class OfferIndex:
         self.offers = OfferBatch.concat([self.offers, changed])
         self.vectors = np.vstack([self.vectors, unit_vectors(changed.lat, changed.lon)])
         self.alive = np.concatenate([self.alive, np.ones(len(changed), dtype=bool)])
+        self.live_count += len(changed)
+        self.max_radius_m = max(self.max_radius_m, float(changed.radius_m.max()))
         for offset, offer_id in enumerate(changed.ids.tolist()):
             self.position_of[int(offer_id)] = start + offset
         self.delta.extend(range(start, start + len(changed)))
@@ -74,6 +78,7 @@ class OfferIndex:
             position = self.position_of.pop(int(offer_id), None)
             if position is not None:
                 self.alive[position] = False
+                self.live_count -= 1
 
     def compact(self) -> None:
         """Rebuild the trees over the live offers only."""

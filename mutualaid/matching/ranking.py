@@ -19,7 +19,7 @@ def _gather(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Filtered candidate pairs; k grows for requests with too few survivors."""
     offers = index.offers
-    max_reach = float(np.max(offers.radius_m)) if len(offers) else 0.0
+    max_reach = index.max_radius_m
     rows = np.arange(len(requests))
     k = params.initial_k
     kept_r, kept_o, kept_d = [], [], []

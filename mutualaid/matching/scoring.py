@@ -80,9 +80,7 @@ def times_helped(history: History, requester_ids, helper_ids) -> np.ndarray:
     """How often this helper completed help for this requester before."""
     if len(history.times) == 0:
         return np.zeros(len(requester_ids), dtype=np.int64)
-    keys = (np.asarray(history.requester_ids, np.int64) << 32) ^ np.asarray(history.helper_ids)
-    order = np.argsort(keys)
-    keys, times = keys[order], np.asarray(history.times, np.int64)[order]
+    keys, times = history.sorted_keys()
     wanted = (np.asarray(requester_ids, np.int64) << 32) ^ np.asarray(helper_ids, np.int64)
     pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
     return np.where(keys[pos] == wanted, times[pos], 0)

@@ -221,6 +221,16 @@ class History:
     helper_ids: np.ndarray
     times: np.ndarray
 
+    def sorted_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pair keys, times) sorted by key; computed once, reused for every ranking."""
+        if getattr(self, "_sorted", None) is None:
+            keys = (np.asarray(self.requester_ids, np.int64) << 32) ^ np.asarray(
+                self.helper_ids, np.int64
+            )
+            order = np.argsort(keys)
+            self._sorted = (keys[order], np.asarray(self.times, np.int64)[order])
+        return self._sorted
+
     @classmethod
     def none(cls) -> History:
         empty = np.empty(0, np.int64)

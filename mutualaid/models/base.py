@@ -39,8 +39,9 @@ class UTCDateTime(TypeDecorator):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # Indexed: the warm matcher asks "what changed since?" on every matching job.
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False, index=True
     )
 
 

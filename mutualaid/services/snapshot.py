@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 
 from ..extensions import db
 from ..models import (
@@ -157,11 +157,14 @@ def load_offers(streets: StreetIds, offer_ids: list[int] | None = None) -> dict[
     ids = _array(rows, 0, np.int64)
     helper_ids = _array(rows, 1, np.int64)
 
-    pairs = db.session.execute(
+    pair_query = (
         select(OfferCategory.offer_id, Category.bit)
         .join(Category, Category.id == OfferCategory.category_id)
         .where(Category.is_active.is_(True))
-    ).all()
+    )
+    if offer_ids is not None:
+        pair_query = pair_query.where(OfferCategory.offer_id.in_(offer_ids))
+    pairs = db.session.execute(pair_query).all()
     category_mask = np.zeros(len(ids), dtype=np.int64)
     if pairs and len(ids):
         offer_col = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
@@ -170,20 +173,26 @@ def load_offers(streets: StreetIds, offer_ids: list[int] | None = None) -> dict[
         known = (position < len(ids)) & (ids[np.minimum(position, len(ids) - 1)] == offer_col)
         np.bitwise_or.at(category_mask, position[known], np.left_shift(1, bits[known]))
 
+    # For a handful of changed offers (the warm matcher's refresh) count only theirs.
+    few = offer_ids is not None and len(offer_ids) <= 5000
+
+    def only(column, values):
+        return column.in_(values.tolist()) if few else true()
+
     active = _count_by(
         select(Match.offer_id, func.count())
-        .where(Match.status.in_(ACTIVE_MATCH_STATUSES))
+        .where(Match.status.in_(ACTIVE_MATCH_STATUSES), only(Match.offer_id, ids))
         .group_by(Match.offer_id)
     )
     completed = _count_by(
         select(Match.helper_id, func.count())
-        .where(Match.status == "done")
+        .where(Match.status == "done", only(Match.helper_id, helper_ids))
         .group_by(Match.helper_id)
     )
     feedback = dict(
         db.session.execute(
             select(Match.helper_id, func.avg(Match.feedback_rating))
-            .where(Match.feedback_rating.is_not(None))
+            .where(Match.feedback_rating.is_not(None), only(Match.helper_id, helper_ids))
             .group_by(Match.helper_id)
         ).all()
     )
@@ -192,14 +201,25 @@ def load_offers(streets: StreetIds, offer_ids: list[int] | None = None) -> dict[
         .where(
             Notification.created_at >= now - timedelta(days=RECENT_NOTIFICATION_DAYS),
             Notification.kind == "help_wanted",
+            only(Notification.resident_id, helper_ids),
         )
         .group_by(Notification.resident_id)
     )
     vog_since = (now - timedelta(days=30.44 * current_app.config["VOG_VALID_MONTHS"])).date()
     vog_valid = set(
-        db.session.scalars(select(VogRecord.resident_id).where(VogRecord.issued_on >= vog_since))
+        db.session.scalars(
+            select(VogRecord.resident_id).where(
+                VogRecord.issued_on >= vog_since, only(VogRecord.resident_id, helper_ids)
+            )
+        )
     )
-    vouched = set(db.session.scalars(select(Vouch.resident_id).where(Vouch.revoked_at.is_(None))))
+    vouched = set(
+        db.session.scalars(
+            select(Vouch.resident_id).where(
+                Vouch.revoked_at.is_(None), only(Vouch.resident_id, helper_ids)
+            )
+        )
+    )
     newly_since = now - timedelta(days=NEWLY_ACTIVE_DAYS)
 
     def per_helper(mapping, default=0.0, dtype=np.float64):
