@@ -91,9 +91,8 @@ def enqueue(
     **kwargs: Any,
 ):
     """Enqueue a job by dotted path (`mutualaid.jobs.ping`) with retries and a timeout."""
-    return get_queue(queue).enqueue(
-        func, *args, job_id=job_id, retry=Retry(max=retries, interval=[5, 30, 120]), **kwargs
-    )
+    retry = Retry(max=retries, interval=[5, 30, 120]) if retries else None
+    return get_queue(queue).enqueue(func, *args, job_id=job_id, retry=retry, **kwargs)
 
 
 def is_embedded(app: Flask | None = None) -> bool:
