@@ -119,6 +119,11 @@ class OfferIndex:
             if kk < len(positions):
                 limit = chord[:, -1].copy()  # beyond the k-th nearest we have not looked
             offer_pos = positions[idx]
+            # Canonical order per request: by distance, equal distances (same building) by
+            # offer position, so downstream can trim without sorting again.
+            order = np.lexsort((offer_pos, chord), axis=-1)
+            offer_pos = np.take_along_axis(offer_pos, order, axis=-1)
+            chord = np.take_along_axis(chord, order, axis=-1)
             keep = self.alive[offer_pos]
             parts_r.append(np.repeat(np.arange(n), kk)[keep.ravel()])
             parts_o.append(offer_pos[keep])
