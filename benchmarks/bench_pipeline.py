@@ -148,8 +148,8 @@ def main() -> None:
                 [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--no-periodic"],
                 cwd=ROOT,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=open(os.environ.get("BENCH_WORKER_LOG", os.devnull), "w"),  # noqa: SIM115
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             rng = np.random.default_rng(11)
@@ -204,13 +204,24 @@ def main() -> None:
                 time.sleep(0.5)
             # Each request's run is the one that wrote its suggestions.
             rows = db.session.execute(
-                select(HelpRequest.id, HelpRequest.created_at, MatchingRun.id.label("run_id"),
-                       MatchingRun.finished_at)
+                select(
+                    HelpRequest.id,
+                    HelpRequest.created_at,
+                    MatchingRun.id.label("run_id"),
+                    MatchingRun.finished_at,
+                )
                 .join(Match, Match.request_id == HelpRequest.id)
                 .join(MatchingRun, MatchingRun.id == Match.matching_run_id)
-                .where(HelpRequest.id.in_(measured)).distinct()).all()
-            run_timings = dict(db.session.execute(select(MatchingRun.id, MatchingRun.timings)
-                                                  .where(MatchingRun.trigger == "request")).all())
+                .where(HelpRequest.id.in_(measured))
+                .distinct()
+            ).all()
+            run_timings = dict(
+                db.session.execute(
+                    select(MatchingRun.id, MatchingRun.timings).where(
+                        MatchingRun.trigger == "request"
+                    )
+                ).all()
+            )
             latencies = [(r.finished_at - r.created_at).total_seconds() for r in rows]
             if os.environ.get("BENCH_DEBUG"):
                 for r in db.session.execute(

@@ -200,7 +200,7 @@ def match_command(match_everything: bool, request_id: int | None) -> None:
     if match_everything == (request_id is not None):
         raise click.UsageError("give exactly one of --all or --request ID")
     try:
-        result = match_all() if match_everything else match_request(request_id)
+        result = match_all() if match_everything else match_request(request_id, force=True)
     except DomainError as exc:
         _fail(exc)
     click.echo(", ".join(f"{key}: {value}" for key, value in result.items()))

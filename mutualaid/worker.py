@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from rq import Worker
 
@@ -25,7 +26,13 @@ class AppWorker(Worker):
     def execute_job(self, job, queue):
         if self.warm is not None and queue.name == "matching":
             try:
-                self.warm.refresh()
+                started = time.perf_counter()
+                changed = self.warm.refresh()
+                log.info(
+                    "warm matcher refreshed in %.1f ms: %s",
+                    (time.perf_counter() - started) * 1000,
+                    changed,
+                )
             except Exception:  # a stale index is better than no matching: the job still runs
                 log.warning("warm matcher refresh failed", exc_info=True)
                 db.session.rollback()

@@ -25,6 +25,9 @@ from .suggestions import SuggestionRows, store_suggestions
 from .transactions import commit
 from .warm import warm_matcher
 
+# Up to this many requests are ranked together on the warm index in one job.
+WARM_BATCH_LIMIT = 100
+
 
 def active_weights() -> tuple[engine.Weights, str]:
     """The ranking weights in use: the active learned version, else the defaults."""
@@ -81,8 +84,8 @@ def _rank(request_ids: list[int] | None, params: engine.Params, timings: dict) -
     """(requests, offers, candidates) from the warm matcher for one request, else cold."""
     clock = time.perf_counter()
     warm = warm_matcher()
-    if warm is not None and request_ids is not None and len(request_ids) == 1:
-        requests, candidates = warm.rank_request(request_ids[0], params.top_k, params.weights)
+    if warm is not None and request_ids is not None and len(request_ids) <= WARM_BATCH_LIMIT:
+        requests, candidates = warm.rank_requests(request_ids, params.top_k, params.weights)
         timings["rank_s"] = round(time.perf_counter() - clock, 4)
         timings["warm"] = 1
         return requests, warm.index.offers, len(warm.index), candidates
@@ -161,8 +164,14 @@ def _clear_request_marks(request_ids: list[int], started) -> None:
         )
 
 
-def match_request(request_id: int, run_id: str | None = None, pause_s: float = 0.0) -> dict:
-    """Match one request (a no-op, clearing its mark, when it is no longer open)."""
+def match_request(
+    request_id: int, run_id: str | None = None, pause_s: float = 0.0, force: bool = False
+) -> dict:
+    """Match a request that is waiting for matching, together with others waiting too.
+
+    Under a burst, one job matches every pending request (up to a batch) in one run; the jobs
+    queued for the others then find nothing pending and return at once. `force` matches the
+    request even when it is not marked (the `match --request` command)."""
     request = db.session.get(HelpRequest, request_id)
     if request is None:
         return {"skipped": "no such request"}
@@ -170,7 +179,19 @@ def match_request(request_id: int, run_id: str | None = None, pause_s: float = 0
         request.matching_pending_since = None
         commit()
         return {"skipped": f"request is {request.status}"}
-    return run_matching([request_id], run_id=run_id, trigger="request", pause_s=pause_s)
+    if request.matching_pending_since is None and not force:
+        return {"skipped": "already matched"}
+    others = db.session.scalars(
+        select(HelpRequest.id)
+        .where(
+            HelpRequest.status == "open",
+            HelpRequest.matching_pending_since.is_not(None),
+            HelpRequest.id != request_id,
+        )
+        .order_by(HelpRequest.matching_pending_since)
+        .limit(WARM_BATCH_LIMIT - 1)
+    ).all()
+    return run_matching([request_id, *others], run_id=run_id, trigger="request", pause_s=pause_s)
 
 
 def requests_near_offer(offer: Offer) -> list[int]:

@@ -64,20 +64,20 @@ class WarmMatcher:
         db.session.rollback()
         return {"changed_offers": len(changed)}
 
-    def rank_request(self, request_id: int, top_k: int, weights: engine.Weights):
-        """Rank one open request against the warm index."""
-        requests = engine.RequestBatch(**load_requests([request_id], self.streets))
+    def rank_requests(self, request_ids: list[int], top_k: int, weights: engine.Weights):
+        """Rank a few open requests against the warm index."""
+        requests = engine.RequestBatch(**load_requests(request_ids, self.streets))
         if len(requests) == 0:
             return requests, engine.Candidates.empty()
         declined = db.session.execute(
             select(Match.request_id, Match.offer_id).where(
-                Match.request_id == request_id, Match.status == "declined"
+                Match.request_id.in_(request_ids), Match.status == "declined"
             )
         ).all()
-        requester = int(requests.requester_ids[0])
+        requesters = requests.requester_ids.tolist()
         blocks = db.session.execute(
             select(ResidentBlock.blocker_id, ResidentBlock.blocked_id).where(
-                (ResidentBlock.blocker_id == requester) | (ResidentBlock.blocked_id == requester)
+                ResidentBlock.blocker_id.in_(requesters) | ResidentBlock.blocked_id.in_(requesters)
             )
         ).all()
         exclusions = engine.Exclusions(

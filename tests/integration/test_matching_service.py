@@ -65,8 +65,8 @@ def test_rerun_is_idempotent_and_keeps_accepted_matches(town):
     first = db.session.scalars(select(Match).where(Match.request_id == request.id)).all()
     first[0].status = "accepted"
     db.session.commit()
-    match_request(request.id)
-    match_request(request.id)
+    match_request(request.id, force=True)
+    match_request(request.id, force=True)
     rows = suggestions(request.id)
     assert len(rows) == 3  # unique per request x offer: no duplicates
     assert "accepted" in {s for _, s in rows}
@@ -99,7 +99,7 @@ def test_declined_helper_is_not_suggested_again(town):
     match = db.session.scalar(select(Match).where(Match.request_id == request.id))
     match.status = "declined"
     db.session.commit()
-    match_request(request.id)
+    match_request(request.id, force=True)
     assert suggestions(request.id) == [(helper.id, "declined")]
 
 
@@ -123,3 +123,16 @@ def test_match_all_covers_every_open_request_and_the_command_reports(town):
     assert "requests: 3" in output
     bad = CliRunner().invoke(town.cli, ["match"])
     assert bad.exit_code != 0 and "exactly one of --all or --request" in bad.output
+
+
+def test_one_job_matches_every_pending_request_and_the_others_then_skip(town):
+    post_offer(neighbour(200).id, categories=["vervoer"], capacity=3)
+    ids = [
+        post_request(neighbour(10 * i).id, category="vervoer", description="Lift").id
+        for i in range(3)
+    ]
+    result = match_request(ids[1])
+    assert result["requests"] == 3 and result["suggestions"] == 3
+    assert match_request(ids[0]) == {"skipped": "already matched"}
+    assert match_request(ids[2]) == {"skipped": "already matched"}
+    assert match_request(ids[2], force=True)["requests"] == 1
