@@ -69,7 +69,8 @@ def failed_jobs(limit: int = 50) -> list[FailedJob]:
                 job = Job.fetch(job_id, connection=connection, serializer=background.SERIALIZER)
             except NoSuchJobError:
                 continue
-            error = (job.exc_info or "").strip().splitlines()
+            outcome = job.latest_result()
+            error = ((outcome.exc_string if outcome else "") or "").strip().splitlines()
             result.append(
                 FailedJob(
                     job.id,
