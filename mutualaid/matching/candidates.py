@@ -114,16 +114,20 @@ class OfferIndex:
         if bit in self.trees:
             tree, positions = self.trees[bit]
             kk = min(k, len(positions))
-            chord, idx = tree.query(vectors, k=kk)
+            # Large batches use both cores; one request stays on this thread (no pool start-up).
+            chord, idx = tree.query(vectors, k=kk, workers=-1 if n > 512 else 1)
             chord, idx = chord.reshape(n, kk), idx.reshape(n, kk)
             if kk < len(positions):
                 limit = chord[:, -1].copy()  # beyond the k-th nearest we have not looked
             offer_pos = positions[idx]
             # Canonical order per request: by distance, equal distances (same building) by
             # offer position, so downstream can trim without sorting again.
-            order = np.lexsort((offer_pos, chord), axis=-1)
-            offer_pos = np.take_along_axis(offer_pos, order, axis=-1)
-            chord = np.take_along_axis(chord, order, axis=-1)
+            if kk > 1:
+                tied = np.flatnonzero((chord[:, 1:] == chord[:, :-1]).any(axis=1))
+                if len(tied):
+                    order = np.lexsort((offer_pos[tied], chord[tied]), axis=-1)
+                    offer_pos[tied] = np.take_along_axis(offer_pos[tied], order, axis=-1)
+                    chord[tied] = np.take_along_axis(chord[tied], order, axis=-1)
             keep = self.alive[offer_pos]
             parts_r.append(np.repeat(np.arange(n), kk)[keep.ravel()])
             parts_o.append(offer_pos[keep])

@@ -43,7 +43,7 @@ class Params:
     # filter; only they are scored. The k-d tree is asked for `initial_k` nearest first, and k
     # grows for requests with too few eligible ones until the pool is full or nothing nearer
     # than the allowed distance is left.
-    candidate_pool: int = 20
+    candidate_pool: int = 16
     initial_k: int = 24
     k_growth: int = 4
     max_k: int = 4096
