@@ -59,15 +59,20 @@ def using_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql"))
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """A fresh, empty database for the test session."""
+def fresh_database(sqlite_path: Path):
+    """Yield the URL of a new empty database: PostgreSQL when configured, else SQLite."""
     if using_postgres():
         url = create_postgres_database(os.environ["DATABASE_URL"])
         yield url
         drop_postgres_database(url)
     else:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        yield f"sqlite:///{sqlite_path}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh, empty database for the test session."""
+    yield from fresh_database(tmp_path_factory.mktemp("db") / "test.sqlite")
 
 
 @pytest.fixture(scope="session")

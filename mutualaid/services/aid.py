@@ -42,6 +42,13 @@ REQUEST_FIELDS = (
 OFFER_FIELDS = ("categories", "description", "radius_m", "slots", "capacity", "lat", "lon")
 
 
+def reject_unknown_fields(values: dict, allowed: tuple[str, ...]) -> None:
+    """Invalid naming the first field that is not one of `allowed`."""
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
+
+
 def _active_resident(resident_id: int) -> Resident:
     resident = db.session.get(Resident, resident_id)
     if resident is None or resident.erased_at is not None:
@@ -140,9 +147,7 @@ def post_request(
     **values,
 ) -> HelpRequest:
     """Store a new help request and queue it for matching (after commit)."""
-    unknown = sorted(set(values) - set(REQUEST_FIELDS))
-    if unknown:
-        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
+    reject_unknown_fields(values, REQUEST_FIELDS)
     if "category" not in values:
         raise Invalid("category is required", field="category", rule="required")
     resident = _active_resident(requester_id)
@@ -179,9 +184,7 @@ def update_request(request_id: int, requester_id: int, **values) -> HelpRequest:
             field="status",
             rule="open",
         )
-    unknown = sorted(set(values) - set(REQUEST_FIELDS))
-    if unknown:
-        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
+    reject_unknown_fields(values, REQUEST_FIELDS)
     _apply_request_fields(request, request.requester, values, utcnow().date())
     mark_request_for_matching(request)
     commit()
@@ -238,9 +241,7 @@ def _apply_offer_fields(offer: Offer, resident: Resident, values: dict) -> None:
 
 def post_offer(helper_id: int, **values) -> Offer:
     """Store a new offer of help and queue matching for the open requests it may serve."""
-    unknown = sorted(set(values) - set(OFFER_FIELDS))
-    if unknown:
-        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
+    reject_unknown_fields(values, OFFER_FIELDS)
     if "categories" not in values:
         raise Invalid("categories is required", field="categories", rule="required")
     resident = _active_resident(helper_id)
@@ -265,9 +266,7 @@ def update_offer(offer_id: int, helper_id: int, **values) -> Offer:
     if offer.helper_id != helper_id:
         raise NotAllowed("this is not your offer", field="offer_id")
     active = values.pop("is_active", None)
-    unknown = sorted(set(values) - set(OFFER_FIELDS))
-    if unknown:
-        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
+    reject_unknown_fields(values, OFFER_FIELDS)
     _apply_offer_fields(offer, offer.helper, values)
     if active is not None:
         offer.is_active = bool(active)

@@ -7,24 +7,12 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from mutualaid.extensions import db
-from tests.conftest import (
-    create_postgres_database,
-    drop_postgres_database,
-    make_test_app,
-    using_postgres,
-)
+from tests.conftest import fresh_database, make_test_app
 
 
 @pytest.fixture
 def empty_database_url(tmp_path):
-    if using_postgres():
-        import os
-
-        url = create_postgres_database(os.environ["DATABASE_URL"])
-        yield url
-        drop_postgres_database(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+    yield from fresh_database(tmp_path / "migrated.sqlite")
 
 
 def schema_drift(app) -> list:
