@@ -54,17 +54,52 @@ def tie_strength(
     known = np.flatnonzero((ia >= 0) & (ib >= 0))
     if len(known) == 0:
         return result
-    matrix = graph.matrix
-    rows_a, rows_b = matrix[ia[known]], matrix[ib[known]]
-    direct = np.asarray(matrix[ia[known], ib[known]]).ravel()
-    two_hop = rows_a.multiply(rows_b)  # (pairs x residents): w(a,k) * w(k,b)
-    best_two_hop = (
-        sparse.csr_matrix(two_hop).max(axis=1).toarray().ravel()
-        if two_hop.nnz
-        else np.zeros(len(known))
-    )
+    if len(known) <= SMALL_BATCH_PAIRS:
+        direct, best_two_hop = _ties_small(graph.matrix, ia[known], ib[known])
+    else:
+        matrix = graph.matrix
+        rows_a, rows_b = matrix[ia[known]], matrix[ib[known]]
+        direct = np.asarray(matrix[ia[known], ib[known]]).ravel()
+        two_hop = rows_a.multiply(rows_b)  # (pairs x residents): w(a,k) * w(k,b)
+        best_two_hop = (
+            sparse.csr_matrix(two_hop).max(axis=1).toarray().ravel()
+            if two_hop.nnz
+            else np.zeros(len(known))
+        )
     result[known] = np.maximum(direct, params.two_hop_discount * best_two_hop)
     return result
+
+
+# Below this many pairs the CSR arrays are read directly: scipy's sparse indexing costs more
+# in object set-up than in arithmetic for a single new request.
+SMALL_BATCH_PAIRS = 2048
+
+
+def _rows(matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pair number, neighbour, weight) for every stored entry of the given rows."""
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = ends - starts
+    pair = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    flat = np.repeat(starts, lengths) + offsets
+    return pair, matrix.indices[flat], matrix.data[flat]
+
+
+def _ties_small(matrix, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Direct and best two-hop tie strength for a few pairs, straight from the CSR arrays."""
+    n = matrix.shape[1]
+    pa, ka, wa = _rows(matrix, ia)
+    pb, kb, wb = _rows(matrix, ib)
+    key_a = pa.astype(np.int64) * n + ka
+    direct = np.zeros(len(ia))
+    hit = np.flatnonzero(np.isin(key_a, np.arange(len(ia), dtype=np.int64) * n + ib))
+    direct[pa[hit]] = wa[hit]
+    _, in_a, in_b = np.intersect1d(
+        key_a, pb.astype(np.int64) * n + kb, assume_unique=True, return_indices=True
+    )
+    best = np.zeros(len(ia))
+    np.maximum.at(best, pa[in_a], wa[in_a] * wb[in_b])
+    return direct, best
 
 
 def trust(

@@ -169,3 +169,19 @@ def test_bad_offer_and_trust_input_names_the_field():
         offers([100], lat=[np.inf])
     with pytest.raises(EngineInputError, match=r"trust\.weight"):
         TrustGraph.from_edges([1], [2], [1.5])
+
+
+def test_small_and_large_trust_paths_agree(monkeypatch):
+    from mutualaid.matching import scoring
+    from mutualaid.matching.params import DEFAULT_PARAMS
+
+    city = make_city(500, 500, 8000, seed=9)
+    coo = city.trust.matrix.tocoo()
+    ids = city.trust.resident_ids
+    rng = np.random.default_rng(2)
+    a = np.concatenate([ids[coo.row[:300]], rng.choice(ids, 700)])
+    b = np.concatenate([ids[coo.col[:300]], rng.choice(ids, 700)])
+    small = scoring.tie_strength(city.trust, a, b, DEFAULT_PARAMS)
+    monkeypatch.setattr(scoring, "SMALL_BATCH_PAIRS", 0)
+    large = scoring.tie_strength(city.trust, a, b, DEFAULT_PARAMS)
+    assert np.array_equal(small, large) and (small > 0).sum() >= 300
