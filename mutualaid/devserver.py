@@ -29,6 +29,7 @@ def prepare_database() -> list[tuple[str, str]] | None:
     from .extensions import db
     from .models import Neighbourhood
     from .services.demo import database_has_residents, seed_demo
+    from .services.matching import match_all
     from .services.neighbourhoods import import_neighbourhoods
 
     upgrade()
@@ -37,7 +38,11 @@ def prepare_database() -> list[tuple[str, str]] | None:
         click.echo(f"Imported {len(summary.imported)} neighbourhoods of Hengelo.")
     if database_has_residents():
         return None
-    return seed_demo(progress=True).logins
+    logins = seed_demo(progress=True).logins
+    # A first matching run, so the demo opens with suggestions; later ones run in the worker.
+    result = match_all(trigger="demo")
+    click.echo(f"Matched {result['requests']} open requests: {result['suggestions']} suggestions.")
+    return logins
 
 
 def _stop(children: list[subprocess.Popen], grace: float = 15.0) -> None:

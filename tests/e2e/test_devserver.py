@@ -54,6 +54,7 @@ def test_devserver_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
             assert "Binnenstad-Centrum" in r.read().decode()
         output = log.read_text()
         assert "wijkcoach.noord@example.org" in output and f"127.0.0.1:{port}" in output
+        assert re.search(r"Matched \d+ open requests: [1-9]\d* suggestions", output)
         socket_path = re.search(r"Redis: unix://(\S+)", output).group(1)
         family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(True)]
         assert len(family) >= 3  # supervisor, web server, worker
