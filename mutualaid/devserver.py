@@ -7,6 +7,7 @@ unix:// socket. Ctrl-C (or SIGTERM) stops the children, then Redis, leaving noth
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -45,21 +46,29 @@ def prepare_database() -> list[tuple[str, str]] | None:
     return logins
 
 
-def _stop(children: list[subprocess.Popen], grace: float = 15.0) -> None:
-    """Let children that got the terminal's Ctrl-C finish, then SIGTERM, then SIGKILL the rest."""
-    deadline = time.monotonic() + 3
+def _stop(children: list[subprocess.Popen], grace: float = 5.0) -> None:
+    """Stop the children: let them finish on the terminal's Ctrl-C, then SIGTERM, and finally
+    SIGKILL whatever is left of the whole process tree (work horses, schedulers included)."""
+    import psutil
+
+    def descendants() -> list[psutil.Process]:
+        try:
+            return psutil.Process().children(recursive=True)
+        except psutil.Error:
+            return []
+
+    deadline = time.monotonic() + 2
     while time.monotonic() < deadline and any(c.poll() is None for c in children):
         time.sleep(0.1)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace
+    _, alive = psutil.wait_procs(descendants(), timeout=grace)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
     for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        child.wait()
 
 
 @click.command("devserver")
