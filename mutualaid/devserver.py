@@ -46,7 +46,7 @@ def prepare_database() -> list[tuple[str, str]] | None:
     return logins
 
 
-def _stop(children: list[subprocess.Popen], grace: float = 5.0) -> None:
+def _stop(children: list[subprocess.Popen], grace: float = 3.0) -> None:
     """Stop the children: let them finish on the terminal's Ctrl-C, then SIGTERM, and finally
     SIGKILL whatever is left of the whole process tree (work horses, schedulers included)."""
     import psutil
@@ -57,13 +57,16 @@ def _stop(children: list[subprocess.Popen], grace: float = 5.0) -> None:
         except psutil.Error:
             return []
 
-    deadline = time.monotonic() + 2
+    family = descendants()  # taken now: a child that exits first must not orphan its own
+    deadline = time.monotonic() + 1
     while time.monotonic() < deadline and any(c.poll() is None for c in children):
         time.sleep(0.1)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    _, alive = psutil.wait_procs(descendants(), timeout=grace)
+    seen = {p.pid for p in family}
+    family += [p for p in descendants() if p.pid not in seen]
+    _, alive = psutil.wait_procs(family, timeout=grace)
     for process in alive:
         with contextlib.suppress(psutil.Error):
             process.kill()
