@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..matching.geo import haversine_m
 from ..models import (
     Category,
     ConsentRecord,
@@ -101,16 +102,6 @@ def _random_point_in(geometry, rng: random.Random) -> tuple[float, float]:
             return round(lat, 6), round(lon, 6)
     point = geometry.representative_point()
     return point.y, point.x
-
-
-def _distance_m(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in metres from one point to many (haversine)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
 
 
 def _slots(rng: random.Random, density: float) -> int:
@@ -402,7 +393,7 @@ def _create_past_matches(requests, offers, categories, rng, now) -> int:
     for request in requests:
         if request.status not in ("matched", "done"):
             continue
-        distances = _distance_m(request.lat, request.lon, lats, lons)
+        distances = haversine_m(request.lat, request.lon, lats, lons)
         code = category_bits[request.category_id]
         for index in np.argsort(distances, kind="stable"):
             offer = offers[int(index)]

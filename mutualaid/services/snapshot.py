@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import and_, func, select, true
 
 from ..extensions import db
+from ..matching.availability import slots_for_window
 from ..models import (
     Category,
     HelpRequest,
@@ -68,14 +69,10 @@ def _count_by(statement) -> dict[int, int]:
 
 
 def window_slots(start: date | None, end: date | None) -> int:
-    """The weekdays a dated window covers, all three day-parts (at most every slot)."""
+    """The weekly slots a dated window covers (0 when there is no window)."""
     if start is None or end is None:
         return 0
-    mask = 0
-    for offset in range(min((end - start).days + 1, 7)):
-        weekday = (start + timedelta(days=offset)).weekday()
-        mask |= 0b111 << (weekday * 3)
-    return mask
+    return slots_for_window(start, end)
 
 
 def load_requests(request_ids: list[int] | None, streets: StreetIds) -> dict[str, np.ndarray]:

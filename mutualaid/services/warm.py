@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from .. import matching as engine
 from ..extensions import db
-from ..models import HelpRequest, Match, Offer, ResidentBlock, TrustTie
+from ..models import Match, Offer, ResidentBlock, TrustTie
 from ..models.base import utcnow
 from .snapshot import StreetIds, load_offers, load_relations, load_requests
 
@@ -102,9 +102,3 @@ def enable_warm_matcher() -> WarmMatcher:
 def warm_matcher() -> WarmMatcher | None:
     """The process's warm matcher, if enabled and loaded."""
     return _warm if _warm is not None and _warm.index is not None else None
-
-
-def open_request_exists(request_id: int) -> bool:
-    return (
-        db.session.scalar(select(HelpRequest.status).where(HelpRequest.id == request_id)) == "open"
-    )
