@@ -1,8 +1,10 @@
 """SQLAlchemy models, one module per area. Import from here."""
 
+from .accounts import SecretToken
 from .aid import Category, HelpRequest, Offer, OfferCategory
 from .audit import AuditEvent
-from .geo import Neighbourhood
+from .followup import ContactNote, FollowUpAction, ProblemReport
+from .geo import GeocodeResult, Neighbourhood
 from .matching import SCORE_PARTS, Match, MatchingRun, RankerVersion, TrustTie
 from .messaging import Message
 from .notifications import Notification
@@ -21,6 +23,9 @@ __all__ = [
     "AuditEvent",
     "Category",
     "ConsentRecord",
+    "ContactNote",
+    "FollowUpAction",
+    "GeocodeResult",
     "HelpRequest",
     "Match",
     "MatchingRun",
@@ -28,6 +33,8 @@ __all__ = [
     "Neighbourhood",
     "Notification",
     "Offer",
+    "ProblemReport",
+    "SecretToken",
     "OfferCategory",
     "RankerVersion",
     "Resident",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TimestampMixin, UTCDateTime, in_list
-from .vocab import REQUEST_STATUSES, URGENCIES
+from .vocab import CHANNELS, LOCATION_SOURCES, REQUEST_STATUSES, URGENCIES
 
 SLOTS_RANGE = "{col} >= 0 AND {col} < 2097152"  # 21 weekly slots: 7 days x 3 day-parts
 
@@ -59,6 +59,14 @@ class HelpRequest(TimestampMixin, db.Model):
         CheckConstraint(
             "registered_by_user_id IS NULL OR consent_id IS NOT NULL", name="consent_when_on_behalf"
         ),
+        CheckConstraint(
+            f"contact_channel IS NULL OR {in_list('contact_channel', CHANNELS)}",
+            name="contact_channel_known",
+        ),
+        CheckConstraint(
+            f"location_source IS NULL OR {in_list('location_source', LOCATION_SOURCES)}",
+            name="location_source_known",
+        ),
         Index("ix_help_requests_status_neighbourhood", "status", "neighbourhood_id"),
         Index("ix_help_requests_lat_lon", "lat", "lon"),
     )
@@ -72,9 +80,14 @@ class HelpRequest(TimestampMixin, db.Model):
     lat: Mapped[float] = mapped_column(Float, nullable=False)
     lon: Mapped[float] = mapped_column(Float, nullable=False)
     street: Mapped[str | None] = mapped_column(String(120))
+    # Private: shown only to the accepted helper. NULL means "at the requester's home".
+    address_line: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    location_source: Mapped[str | None] = mapped_column(String(16))
     neighbourhood_id: Mapped[int | None] = mapped_column(
-        ForeignKey("neighbourhoods.id", ondelete="SET NULL")
+        ForeignKey("neighbourhoods.id", ondelete="SET NULL"), index=True
     )
+    contact_channel: Mapped[str | None] = mapped_column(String(12))
     urgency: Mapped[str] = mapped_column(String(8), default="normal", nullable=False)
     slots: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     window_start: Mapped[date | None] = mapped_column(Date)

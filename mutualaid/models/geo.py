@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -40,3 +40,23 @@ class Neighbourhood(db.Model):
 
     def __repr__(self) -> str:
         return f"<Neighbourhood {self.code} {self.name}>"
+
+
+class GeocodeResult(db.Model):
+    """A cached geocoder answer for a normalised address query (found or not)."""
+
+    __tablename__ = "geocode_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "provider|normalised query", e.g. "pdok|7551AB 12"; the cache key.
+    query_key: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    provider: Mapped[str] = mapped_column(String(16), nullable=False)
+    found: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    street: Mapped[str | None] = mapped_column(String(120))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    neighbourhood_code: Mapped[str | None] = mapped_column(String(10))
+    municipality_code: Mapped[str | None] = mapped_column(String(6))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TimestampMixin, UTCDateTime, in_list, utcnow
-from .vocab import MATCH_PROPOSERS, MATCH_STATUSES, RUN_STATUSES, TRUST_KINDS
+from .vocab import INVITERS, MATCH_PROPOSERS, MATCH_STATUSES, RUN_STATUSES, TRUST_KINDS
 
 SCORE_PARTS = ("proximity", "availability", "trust", "continuity", "language", "fairness")
 
@@ -64,6 +64,12 @@ class Match(TimestampMixin, db.Model):
         _unit_range("score"),
         *(_unit_range(f"score_{part}") for part in SCORE_PARTS),
         CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
+        CheckConstraint(
+            f"invited_by IS NULL OR {in_list('invited_by', INVITERS)}", name="inviter_known"
+        ),
+        CheckConstraint(
+            "feedback_rating IS NULL OR feedback_rating BETWEEN 1 AND 5", name="rating_range"
+        ),
         CheckConstraint("distance_m IS NULL OR distance_m >= 0", name="distance_non_negative"),
         Index("ix_matches_request_status", "request_id", "status"),
         Index("ix_matches_helper_status", "helper_id", "status"),
@@ -103,6 +109,18 @@ class Match(TimestampMixin, db.Model):
     # Which side declined (requester/helper), so neither is suggested to the other again.
     declined_by: Mapped[str | None] = mapped_column(String(10))
     feedback_rating: Mapped[int | None] = mapped_column(Integer)
+    # The lifecycle in detail: who asked whom, when each side said yes, done, thanks.
+    invited_by: Mapped[str | None] = mapped_column(String(10))
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    thanks_note: Mapped[str | None] = mapped_column(Text)
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why a worker confirmed, overrode or withdrew it, or why it was cancelled.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     status_changed_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
     )
@@ -147,4 +165,8 @@ class RankerVersion(db.Model):
     metrics: Mapped[dict | None] = mapped_column(JSON)
     outcomes_used: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # An admin who made a worker's what-if weights the default (NULL: default or learned).
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TimestampMixin, UTCDateTime, in_list, utcnow
-from .vocab import CONSENT_METHODS, CONSENT_PURPOSES, ROLES
+from .vocab import CONSENT_METHODS, CONSENT_PURPOSES, GEOCODE_STATUSES, LOCATION_SOURCES, ROLES
 
 
 class Resident(TimestampMixin, db.Model):
@@ -36,6 +36,14 @@ class Resident(TimestampMixin, db.Model):
             "erased_at IS NOT NULL OR email IS NOT NULL OR phone IS NOT NULL "
             "OR registered_by_user_id IS NOT NULL",
             name="reachable",
+        ),
+        CheckConstraint(
+            f"location_source IS NULL OR {in_list('location_source', LOCATION_SOURCES)}",
+            name="location_source_known",
+        ),
+        CheckConstraint(
+            f"geocode_status IS NULL OR {in_list('geocode_status', GEOCODE_STATUSES)}",
+            name="geocode_status_known",
         ),
         Index("ix_residents_home_lat_lon", "home_lat", "home_lon"),
     )
@@ -63,6 +71,9 @@ class Resident(TimestampMixin, db.Model):
         ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
     )
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where the home point came from, and how the (background) geocoding of the address went.
+    location_source: Mapped[str | None] = mapped_column(String(16))
+    geocode_status: Mapped[str | None] = mapped_column(String(12))
 
     neighbourhood = relationship("Neighbourhood")
     account = relationship(
@@ -94,6 +105,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
     municipality_code: Mapped[str | None] = mapped_column(String(6))
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Bumped by "sign out everywhere" and password changes: older sessions stop counting.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     resident = relationship("Resident", back_populates="account", foreign_keys=[resident_id])
@@ -154,6 +167,9 @@ class VogRecord(db.Model):
         ForeignKey("residents.id", ondelete="CASCADE"), nullable=False, index=True
     )
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
+    # Screening profile of the VOG (e.g. "84 Personen met kinderen"); never the document.
+    screening_profile: Mapped[str | None] = mapped_column(String(80))
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     recorded_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

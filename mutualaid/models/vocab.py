@@ -19,11 +19,20 @@ MATCH_STATUSES = ("suggested", "invited", "accepted", "done", "declined", "cance
 # Matches that hold a helper's capacity.
 ACTIVE_MATCH_STATUSES = ("invited", "accepted")
 MATCH_PROPOSERS = ("engine", "resident", "worker")
+# Who asked the other side to say yes on an invited match: the requester invited a helper, a
+# helper offered to help with a request, a worker proposed it, or the service invited in waves.
+INVITERS = ("requester", "helper", "worker", "service")
+# Where a resident's or request's point came from.
+LOCATION_SOURCES = ("geocoder", "map", "postcode_area", "worker", "demo")
+GEOCODE_STATUSES = ("pending", "found", "not_found", "unavailable")
+# Single-use or revocable secrets, stored only as a hash.
+TOKEN_PURPOSES = ("password_reset", "api", "activation", "tie_invite")
+FOLLOW_UP_KINDS = ("unmatched", "urgent", "repeat_requester", "declined", "problem", "vog_expiry")
 
 TRUST_KINDS = ("helped", "knows", "group")
 
 CONSENT_PURPOSES = ("matching", "contact_by_worker", "share_street_with_helper")
-CONSENT_METHODS = ("online", "phone", "in_person", "paper")
+CONSENT_METHODS = ("online", "phone", "in_person", "paper", "home_visit")
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed")
 
