@@ -46,17 +46,16 @@ class ContactNote(db.Model):
 
     __tablename__ = "contact_notes"
     __table_args__ = (
-        CheckConstraint(f"method IS NULL OR {in_list('method', CONSENT_METHODS)}",
-                        name="method_known"),
+        CheckConstraint(
+            f"method IS NULL OR {in_list('method', CONSENT_METHODS)}", name="method_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resident_id: Mapped[int] = mapped_column(
         ForeignKey("residents.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    worker_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    worker_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     method: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -77,15 +76,11 @@ class FollowUpAction(db.Model):
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("help_requests.id", ondelete="CASCADE")
     )
-    resident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("residents.id", ondelete="CASCADE")
-    )
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     problem_report_id: Mapped[int | None] = mapped_column(
         ForeignKey("problem_reports.id", ondelete="CASCADE")
     )
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
-    worker_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    worker_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
