@@ -1,0 +1,71 @@
+"""Who may call an API operation: a Bearer token (or a signed-in browser session for reads),
+and a role. Declared on each operation: `@api_access("resident")`.
+
+Object scopes (own data, assigned neighbourhoods, own municipality) are checked in the
+services, which take the actor's id and raise NotFound/NotAllowed.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+from flask_login import current_user
+
+from ..errors import NotAllowed, NotAuthenticated
+from ..extensions import db
+from ..models import User
+from ..services.tokens import user_for_api_token
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def api_user() -> User:
+    """The caller: from the Bearer token, else (reads only) the browser session."""
+    if getattr(g, "api_user", None) is not None:
+        return g.api_user
+    secret = _bearer()
+    if secret is not None:
+        user = user_for_api_token(secret)
+        db.session.commit()  # last_used_at
+    elif request.method in SAFE_METHODS and current_user.is_authenticated:
+        # A session cookie may read (the docs page, the map); changes need a token, so a
+        # cross-site form can never change anything through the API.
+        user = current_user._get_current_object()
+    else:
+        raise NotAuthenticated(
+            "sign in with an API token (Authorization: Bearer …)", rule="bearer_token"
+        )
+    g.api_user = user
+    return user
+
+
+def api_access(*roles: str):
+    """Only callers with one of these roles (401 without credentials, 403 with another role)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = api_user()
+            if user.role not in roles:
+                raise NotAllowed("your role may not do this", rule="role")
+            return view(*args, **kwargs)
+
+        wrapped.access_roles = roles  # read by the route-rule test
+        return wrapped
+
+    return decorator
+
+
+def api_resident_id() -> int:
+    """The calling resident's id (a resident account always has one)."""
+    user = api_user()
+    if user.resident_id is None:
+        raise NotAllowed("this account has no resident profile", rule="resident")
+    return user.resident_id
