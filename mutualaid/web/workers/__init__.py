@@ -1,0 +1,11 @@
+"""Pages for community workers (only their assigned neighbourhoods; every view audited).
+
+One blueprint, split by area: `dashboards` (who is involved, newly active, network,
+follow-up, audit) and `actions` (match review and what-if, intake and hand-over, vouch, VOG).
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("workers", __name__, url_prefix="/wijkwerk")
+
+from . import actions, dashboards  # noqa: E402,F401  (registers the views on bp)

@@ -1,0 +1,3 @@
+"""Worker pages: match review and what-if, assisted intake and hand-over, vouch and VOG."""
+
+from . import bp  # noqa: F401
