@@ -5,6 +5,7 @@ from flask import Flask
 from .admin import bp as admin_bp
 from .auth import bp as auth_bp
 from .main import bp as main_bp
+from .residents import bp as residents_bp
 from .workers import bp as workers_bp
 
 
@@ -14,3 +15,4 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(workers_bp)
+    app.register_blueprint(residents_bp)

@@ -1,0 +1,3 @@
+"""Resident pages: account."""
+
+from . import bp  # noqa: F401

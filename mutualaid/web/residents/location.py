@@ -1,0 +1,3 @@
+"""Resident pages: location."""
+
+from . import bp  # noqa: F401

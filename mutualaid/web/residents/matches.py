@@ -1,0 +1,3 @@
+"""Resident pages: matches."""
+
+from . import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Resident pages: offers."""
+
+from . import bp  # noqa: F401

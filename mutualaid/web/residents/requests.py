@@ -1,0 +1,3 @@
+"""Resident pages: requests."""
+
+from . import bp  # noqa: F401

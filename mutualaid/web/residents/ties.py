@@ -1,0 +1,3 @@
+"""Resident pages: ties."""
+
+from . import bp  # noqa: F401
