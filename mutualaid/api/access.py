@@ -13,7 +13,6 @@ from flask import g, request
 from flask_login import current_user
 
 from ..errors import NotAllowed, NotAuthenticated
-from ..extensions import db
 from ..models import User
 from ..services.tokens import user_for_api_token
 
@@ -33,7 +32,6 @@ def api_user() -> User:
     secret = _bearer()
     if secret is not None:
         user = user_for_api_token(secret)
-        db.session.commit()  # last_used_at
     elif request.method in SAFE_METHODS and current_user.is_authenticated:
         # A session cookie may read (the docs page, the map); changes need a token, so a
         # cross-site form can never change anything through the API.

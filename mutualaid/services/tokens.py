@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import SecretToken, User
 from ..models.base import utcnow
 from ..models.vocab import TOKEN_PURPOSES
-from .transactions import flush
+from .transactions import commit, flush
 
 # API tokens carry a readable prefix so a leaked one is recognisable in a scanner or log.
 API_TOKEN_PREFIX = "ma_"
@@ -100,7 +100,7 @@ def spend_token(token: SecretToken) -> None:
 
 
 def user_for_api_token(secret: str) -> User:
-    """The enabled user an API bearer token belongs to; NotAuthenticated otherwise."""
+    """The enabled user an API bearer token belongs to (its last use recorded); else 401."""
     if not secret or not secret.startswith(API_TOKEN_PREFIX):
         raise NotAuthenticated("a valid API token is required", rule="bearer_token")
     try:
@@ -113,4 +113,5 @@ def user_for_api_token(secret: str) -> User:
     if user is None or not user.is_enabled:
         raise NotAuthenticated("the API token is unknown, expired or revoked", rule="bearer_token")
     token.last_used_at = utcnow()
+    commit()
     return user
