@@ -240,6 +240,43 @@ def match_offer(offer_id: int, run_id: str | None = None) -> dict:
     return result
 
 
+def preview_rankings(
+    request_ids: list[int], weights: dict[str, float] | None = None, top_k: int = 10
+) -> dict[int, list[dict]]:
+    """Ranked candidates per request under the given weights, storing nothing (what-if page).
+
+    `weights` maps part names (`engine.PART_NAMES`) to weights; parts left out keep the active
+    weight, a weight of 0 switches that part off; None means the active weights. Every open
+    request id given gets an entry (possibly empty); unknown or closed ids are left out. Each
+    candidate is a dict with `offer_id, helper_id, rank, score, parts` (the six score parts by
+    name), `distance_m`, `explanation_nl` and `explanation_en`. Nothing is written: no matches,
+    no matching run, no commit.
+    """
+    if not request_ids:
+        return {}
+    active, _ = active_weights()
+    chosen = engine.Weights.from_dict({**active.as_dict(), **(weights or {})})
+    params = engine.Params(weights=chosen, top_k=max(1, int(top_k)))
+    requests, offers, _, candidates = _rank(list(request_ids), params, {})
+    rows = suggestion_rows(candidates, requests, offers)
+    result: dict[int, list[dict]] = {int(i): [] for i in requests.ids.tolist()}
+    parts = np.asarray(rows.parts, dtype=float).round(6).tolist()
+    for i in range(len(rows)):
+        result[int(rows.request_id[i])].append(
+            {
+                "offer_id": int(rows.offer_id[i]),
+                "helper_id": int(rows.helper_id[i]),
+                "rank": int(rows.rank[i]),
+                "score": round(float(rows.score[i]), 6),
+                "parts": dict(zip(engine.PART_NAMES, parts[i], strict=True)),
+                "distance_m": round(float(rows.distance_m[i]), 1),
+                "explanation_nl": rows.explanation_nl[i],
+                "explanation_en": rows.explanation_en[i],
+            }
+        )
+    return result
+
+
 def match_all(run_id: str | None = None, trigger: str = "manual") -> dict:
     """Match every open request."""
     return run_matching(None, run_id=run_id, trigger=trigger)

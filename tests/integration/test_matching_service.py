@@ -5,10 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from mutualaid.extensions import db
+from mutualaid.matching import PART_NAMES
 from mutualaid.models import HelpRequest, Match, MatchingRun, Resident
 from mutualaid.services.aid import post_offer, post_request
 from mutualaid.services.demo import ensure_categories
-from mutualaid.services.matching import match_all, match_offer, match_request
+from mutualaid.services.matching import match_all, match_offer, match_request, preview_rankings
 from tests import builders
 
 # Points in Binnenstad-Centrum, a few hundred metres apart.
@@ -136,3 +137,39 @@ def test_one_job_matches_every_pending_request_and_the_others_then_skip(town):
     assert match_request(ids[0]) == {"skipped": "already matched"}
     assert match_request(ids[2]) == {"skipped": "already matched"}
     assert match_request(ids[2], force=True)["requests"] == 1
+
+
+def test_preview_rankings_follows_the_weights_and_stores_nothing(town):
+    near, far = neighbour(100), neighbour(1500)
+    post_offer(near.id, categories=["boodschappen"])
+    post_offer(far.id, categories=["boodschappen"])
+    request = post_request(neighbour(0).id, category="boodschappen", description="Boodschappen")
+    before = (
+        db.session.scalar(select(func.count(Match.id))),
+        db.session.scalar(select(func.count(MatchingRun.id))),
+    )
+    default = preview_rankings([request.id])
+    assert [c["helper_id"] for c in default[request.id]] == [near.id, far.id]
+    first = default[request.id][0]
+    assert set(first) == {
+        "offer_id",
+        "helper_id",
+        "rank",
+        "score",
+        "parts",
+        "distance_m",
+        "explanation_nl",
+        "explanation_en",
+    }
+    assert set(first["parts"]) == set(PART_NAMES) and first["rank"] == 1
+    assert first["explanation_nl"].startswith("100 m")
+    # Proximity off and only availability left: both score the same, ties by offer order.
+    flat = preview_rankings([request.id], {"proximity": 0.0}, top_k=1)
+    assert len(flat[request.id]) == 1
+    assert flat[request.id][0]["score"] != first["score"]
+    assert preview_rankings([]) == {}
+    after = (
+        db.session.scalar(select(func.count(Match.id))),
+        db.session.scalar(select(func.count(MatchingRun.id))),
+    )
+    assert after == before
