@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .console import print_demo_logins
 from .errors import DomainError
 
 
@@ -66,13 +67,6 @@ def seed_demo_command(seed: int, residents: int, if_empty: bool) -> None:
         f"{result.offers} offers, {result.ties} trust ties, {result.matches} matches."
     )
     print_demo_logins(result.logins, DEMO_PASSWORD)
-
-
-def print_demo_logins(logins: list[tuple[str, str]], password: str) -> None:
-    """Print the demo accounts so a newcomer can sign in."""
-    click.echo(f"Demo logins (password for all: {password}):")
-    for role, email in logins:
-        click.echo(f"  {role:<24} {email}")
 
 
 @click.command("demo-logins")

@@ -19,6 +19,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .console import print_demo_logins
+
 BUNDLED_NEIGHBOURHOODS = Path(__file__).parent / "data" / "buurt_2023_hengelo.geojson"
 
 
@@ -128,8 +130,6 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
         click.echo("")
         click.echo(f"mutualaid is running at {url}  (Ctrl-C stops everything)")
         click.echo(f"Redis: {redis_url}")
-        from .cli import print_demo_logins
-
         print_demo_logins(demo_logins(), DEMO_PASSWORD)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.3)

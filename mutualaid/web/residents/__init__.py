@@ -6,8 +6,7 @@ requests), `matches` (suggestions, invitations, match page, messages, done and t
 notifications, my data, delete account).
 """
 
-from flask import Blueprint
+from . import account, location, matches, offers, requests, ties  # noqa: F401  (registers the views on bp)
+from .blueprint import bp
 
-bp = Blueprint("residents", __name__, url_prefix="/mijn")
-
-from . import account, location, matches, offers, requests, ties  # noqa: E402,F401
+__all__ = ["bp"]

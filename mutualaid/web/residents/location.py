@@ -1,3 +1,3 @@
 """Resident pages: location."""
 
-from . import bp  # noqa: F401
+from .blueprint import bp  # noqa: F401

@@ -1,3 +1,3 @@
 """Resident pages: requests."""
 
-from . import bp  # noqa: F401
+from .blueprint import bp  # noqa: F401

@@ -4,8 +4,7 @@ One blueprint, split by area: `dashboards` (who is involved, newly active, netwo
 follow-up, audit) and `actions` (match review and what-if, intake and hand-over, vouch, VOG).
 """
 
-from flask import Blueprint
+from . import actions, dashboards  # noqa: F401  (registers the views on bp)
+from .blueprint import bp
 
-bp = Blueprint("workers", __name__, url_prefix="/wijkwerk")
-
-from . import actions, dashboards  # noqa: E402,F401  (registers the views on bp)
+__all__ = ["bp"]

@@ -1,3 +1,3 @@
 """Worker pages: match review and what-if, assisted intake and hand-over, vouch and VOG."""
 
-from . import bp  # noqa: F401
+from .blueprint import bp  # noqa: F401

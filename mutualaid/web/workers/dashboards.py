@@ -1,3 +1,3 @@
 """Worker pages: who is involved, newly active residents, network, follow-up, audit."""
 
-from . import bp  # noqa: F401
+from .blueprint import bp  # noqa: F401
