@@ -114,6 +114,13 @@ def load_config(instance_path: Path | None = None) -> dict:
         "SMALL_COUNT_THRESHOLD": _env_int("SMALL_COUNT_THRESHOLD", 5),
         # A VOG (certificate of conduct) counts as valid for this many months after issue.
         "VOG_VALID_MONTHS": _env_int("VOG_VALID_MONTHS", 36),
+        # Worker dashboards: "newly active" window, follow-up thresholds, VOG expiry warning.
+        "NEWLY_ACTIVE_DAYS": _env_int("NEWLY_ACTIVE_DAYS", 60),
+        "FOLLOW_UP_UNMATCHED_DAYS": _env_int("FOLLOW_UP_UNMATCHED_DAYS", 3),
+        "FOLLOW_UP_REPEAT_REQUESTS": _env_int("FOLLOW_UP_REPEAT_REQUESTS", 3),
+        "FOLLOW_UP_REPEAT_DAYS": _env_int("FOLLOW_UP_REPEAT_DAYS", 60),
+        "FOLLOW_UP_DECLINES": _env_int("FOLLOW_UP_DECLINES", 3),
+        "VOG_EXPIRY_WARNING_DAYS": _env_int("VOG_EXPIRY_WARNING_DAYS", 30),
         "JOB_TIMEOUT_SECONDS": _env_int("JOB_TIMEOUT_SECONDS", 300),
         # Periodic work (seconds): outbox sweep, re-matching open requests, notification waves.
         "OUTBOX_SWEEP_SECONDS": _env_int("OUTBOX_SWEEP_SECONDS", 30),
@@ -127,6 +134,10 @@ def load_config(instance_path: Path | None = None) -> dict:
         # Fault injection for the job tests only: the first attempt of a matching job pauses
         # this long between ranking and storing (0 = never).
         "FAULT_PAUSE_SECONDS": float(os.environ.get("MUTUALAID_FAULT_PAUSE_SECONDS", "0") or 0),
+        # ... and the worker pauses this long while it refreshes its warm index (0 = never).
+        "FAULT_REFRESH_PAUSE_SECONDS": float(
+            os.environ.get("MUTUALAID_FAULT_REFRESH_PAUSE_SECONDS", "0") or 0
+        ),
         # How many helpers are suggested per request.
         "MATCH_TOP_K": _env_int("MATCH_TOP_K", 10),
         # Suggestions nobody acted on expire after this many days.
