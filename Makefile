@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev lint format migrate translations bench clean
+.PHONY: run test install install-dev lint format migrate translations bench clean vendor
 
 # Reinstall only when pyproject.toml changed (the stamp files remember).
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +42,10 @@ translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o mutualaid/translations/messages.pot mutualaid
 	$(BIN)/pybabel update -i mutualaid/translations/messages.pot -d mutualaid/translations
 	$(BIN)/pybabel compile -d mutualaid/translations
+
+## vendor: copy the pinned front-end packages from npm into mutualaid/static/vendor/
+vendor:
+	bash scripts/vendor.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
