@@ -1,22 +1,42 @@
-"""Help requests and offers: posting, changing, cancelling, pausing.
+"""Help requests (hulpvragen): posting, changing, cancelling.
 
 Every change that matching must see sets the row's outbox mark (`matching_pending_since`) in the
-same transaction and asks for a matching job after commit.
+same transaction and asks for a matching job after commit. Someone else's request is reported as
+not found (never as forbidden): its existence is not the caller's business. Offers live in
+`offers.py` and are re-exported here for older callers.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
 
-from ..background import enqueue_after_commit
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
-from ..models import Category, ConsentRecord, HelpRequest, Offer, Resident, User
+from ..models import Category, ConsentRecord, HelpRequest, Match, Resident, User
 from ..models.base import utcnow
-from ..models.vocab import CONSENT_METHODS, URGENCIES
-from .neighbourhoods import assign_neighbourhood
+from ..models.vocab import CHANNELS, CONSENT_METHODS, URGENCIES
+from .aid_common import (
+    LIVE_MATCH_STATUSES,
+    active_resident,
+    category_by_code,
+    mark_offer_for_matching,
+    mark_request_for_matching,
+    parse_date,
+    place_row,
+    reject_unknown_fields,
+)
+from .neighbourhoods import validate_location
+from .offers import (
+    OFFER_FIELDS,
+    own_offer,
+    pause_offer,
+    post_offer,
+    resume_offer,
+    update_offer,
+)
 from .transactions import commit
 from .validation import (
     require_choice,
@@ -25,6 +45,24 @@ from .validation import (
     require_text,
     require_window,
 )
+
+__all__ = [
+    "OFFER_FIELDS",
+    "REQUEST_FIELDS",
+    "cancel_request",
+    "end_live_matches",
+    "mark_offer_for_matching",
+    "mark_request_for_matching",
+    "own_offer",
+    "own_request",
+    "pause_offer",
+    "post_offer",
+    "post_request",
+    "reject_unknown_fields",
+    "resume_offer",
+    "update_offer",
+    "update_request",
+]
 
 REQUEST_FIELDS = (
     "category",
@@ -36,59 +74,84 @@ REQUEST_FIELDS = (
     "max_distance_m",
     "recurring",
     "needs_shared_language",
+    "needs_vog",
+    "contact_channel",
+    "address_line",
+    "postcode",
     "lat",
     "lon",
 )
-OFFER_FIELDS = ("categories", "description", "radius_m", "slots", "capacity", "lat", "lon")
+POSTCODE = re.compile(r"^([1-9][0-9]{3})\s?([A-Za-z]{2})$")
 
 
-def reject_unknown_fields(values: dict, allowed: tuple[str, ...]) -> None:
-    """Invalid naming the first field that is not one of `allowed`."""
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
+def normalise_postcode(value) -> str:
+    """A Dutch postcode as stored: four digits and two capitals, no space ("7551AB")."""
+    match = POSTCODE.match((value or "").strip()) if isinstance(value, str) else None
+    if match is None:
+        raise Invalid(
+            "postcode must look like 1234 AB (four digits, two letters)",
+            field="postcode",
+            rule="format",
+        )
+    return f"{match.group(1)}{match.group(2).upper()}"
 
 
-def _active_resident(resident_id: int) -> Resident:
-    resident = db.session.get(Resident, resident_id)
-    if resident is None or resident.erased_at is not None:
-        raise NotFound(f"resident {resident_id} does not exist", field="resident_id")
-    return resident
+def _geocode(address_line: str, postcode: str | None) -> tuple[float, float] | None:
+    """The point of an address from the geocoding service when there is one, else None."""
+    try:
+        from . import geocoding
+    except ImportError:  # no geocoder in this build: the caller must give a point
+        return None
+    lookup = getattr(geocoding, "geocode_address", None)
+    if lookup is None:
+        return None
+    try:
+        result = lookup(address_line, postcode)
+    except Invalid:
+        raise
+    except Exception:  # an unreachable geocoder must not lose the request: ask for a point
+        return None
+    if result is None:
+        return None
+    lat = result.get("lat") if isinstance(result, dict) else getattr(result, "lat", None)
+    lon = result.get("lon") if isinstance(result, dict) else getattr(result, "lon", None)
+    found = (
+        result.get("found", True) if isinstance(result, dict) else getattr(result, "found", True)
+    )
+    return (lat, lon) if found and lat is not None and lon is not None else None
 
 
-def _category(code: str) -> Category:
-    category = db.session.scalar(select(Category).where(Category.code == code))
-    if category is None or not category.is_active:
-        raise Invalid(f"category {code!r} is not a known category", field="category", rule="known")
-    return category
-
-
-def _place(row, resident: Resident, lat, lon) -> None:
-    """Location and neighbourhood of a request or offer; defaults to the resident's home."""
-    if lat is None and lon is None:
-        if resident.home_lat is None:
+def _place_request(request: HelpRequest, resident: Resident, values: dict) -> None:
+    """Home (default), a point on the map, or another address (geocoded, else a point)."""
+    lat, lon = values.get("lat"), values.get("lon")
+    address = values.get("address_line")
+    if address is None and values.get("postcode") is None:
+        if "address_line" in values or "postcode" in values:  # explicitly back to home
+            request.address_line = request.postcode = None
+        if lat is None and lon is None:
+            request.location_source = resident.location_source
+        else:
+            request.location_source = "map"
+            request.street = None
+        place_row(request, resident, lat, lon)
+        return
+    request.address_line = require_text("address_line", address, max_length=200)
+    request.postcode = normalise_postcode(values.get("postcode"))
+    request.street = None  # the street of another address is part of the private address
+    if lat is not None or lon is not None:
+        validate_location(lat, lon)
+        request.location_source = "map"
+    else:
+        point = _geocode(request.address_line, request.postcode)
+        if point is None:
             raise Invalid(
-                "a location is needed (the resident has no home location)",
-                field="location",
+                "this address could not be placed on the map; choose the place on the map",
+                field="lat",
                 rule="required",
             )
-        lat, lon = resident.home_lat, resident.home_lon
-        row.street = resident.street
-    neighbourhood = assign_neighbourhood(lat, lon)
-    row.lat, row.lon = float(lat), float(lon)
-    row.neighbourhood_id = neighbourhood.id
-
-
-def mark_request_for_matching(request: HelpRequest) -> None:
-    """Outbox: mark the request and ask for a matching job after commit."""
-    request.matching_pending_since = utcnow()
-    enqueue_after_commit(db.session, "mutualaid.jobs.match_request", request.id, queue="matching")
-
-
-def mark_offer_for_matching(offer: Offer) -> None:
-    """Outbox: mark the offer and ask for a matching job after commit."""
-    offer.matching_pending_since = utcnow()
-    enqueue_after_commit(db.session, "mutualaid.jobs.match_offer", offer.id, queue="matching")
+        lat, lon = point
+        request.location_source = "geocoder"
+    place_row(request, resident, lat, lon)
 
 
 def _check_on_behalf(worker_id: int, resident: Resident, consent_method: str | None) -> None:
@@ -109,34 +172,54 @@ def _check_on_behalf(worker_id: int, resident: Resident, consent_method: str | N
     require_choice("consent_method", consent_method, CONSENT_METHODS)
 
 
-def _apply_request_fields(
-    request: HelpRequest, resident: Resident, values: dict, today: date
-) -> None:
-    if "category" in values:
-        category = _category(values["category"])
-        request.category_id = category.id
-        request.needs_vog = category.requires_vog
-    if "description" in values:
-        request.description = require_text("description", values["description"], max_length=2000)
+def _apply_when(request: HelpRequest, values: dict, today: date) -> None:
     if "slots" in values:
         request.slots = require_slots("slots", values["slots"])
     if "window_start" in values or "window_end" in values:
         request.window_start, request.window_end = require_window(
-            values.get("window_start", request.window_start),
-            values.get("window_end", request.window_end),
+            parse_date("window_start", values.get("window_start", request.window_start)),
+            parse_date("window_end", values.get("window_end", request.window_end)),
             today,
         )
+    # An explicitly empty grid without a dated window says "never": that cannot be matched.
+    if "slots" in values and not request.slots and request.window_start is None:
+        raise Invalid(
+            "choose at least one day-part in the week grid, or a date window",
+            field="slots",
+            rule="required",
+        )
+
+
+def _apply_request_fields(
+    request: HelpRequest, resident: Resident, values: dict, today: date
+) -> None:
+    if "category" in values:
+        category = category_by_code(values["category"])
+        request.category_id = category.id
+        request.category = category
+    if "description" in values:
+        request.description = require_text("description", values["description"], max_length=2000)
+    _apply_when(request, values, today)
     if "urgency" in values:
         request.urgency = require_choice("urgency", values["urgency"], URGENCIES)
     if "max_distance_m" in values:
         request.max_distance_m = require_int(
             "max_distance_m", values["max_distance_m"], minimum=100, maximum=50000
         )
-    for flag in ("recurring", "needs_shared_language"):
+    if "contact_channel" in values:
+        channel = values["contact_channel"]
+        request.contact_channel = (
+            None if channel is None else require_choice("contact_channel", channel, CHANNELS)
+        )
+    for flag in ("recurring", "needs_shared_language", "needs_vog"):
         if flag in values:
             setattr(request, flag, bool(values[flag]))
-    if "lat" in values or "lon" in values:
-        _place(request, resident, values.get("lat"), values.get("lon"))
+    # Some categories (childminding) always need a VOG-checked helper, whatever was asked.
+    category = request.category or db.session.get(Category, request.category_id)
+    if category is not None and category.requires_vog:
+        request.needs_vog = True
+    if any(key in values for key in ("lat", "lon", "address_line", "postcode")):
+        _place_request(request, resident, values)
 
 
 def post_request(
@@ -146,11 +229,19 @@ def post_request(
     consent_method: str | None = None,
     **values,
 ) -> HelpRequest:
-    """Store a new help request and queue it for matching (after commit)."""
+    """Store a new help request and queue it for matching (after commit).
+
+    Fields: category (code), description, slots (21-bit week grid; omit for "any time"),
+    window_start/window_end (dates or ISO strings), recurring, urgency (low/normal/high),
+    needs_vog (forced on by some categories), needs_shared_language, contact_channel
+    (phone/message/video/in_person), max_distance_m, and where: nothing (home), lat+lon (a point
+    on the map) or address_line+postcode (another address, geocoded; lat+lon when no geocoder).
+    """
     reject_unknown_fields(values, REQUEST_FIELDS)
     if "category" not in values:
         raise Invalid("category is required", field="category", rule="required")
-    resident = _active_resident(requester_id)
+    values.setdefault("description", "")
+    resident = active_resident(requester_id)
     request = HelpRequest(requester_id=resident.id, status="open", description="")
     if registered_by_user_id is not None:
         _check_on_behalf(registered_by_user_id, resident, consent_method)
@@ -165,7 +256,8 @@ def post_request(
         request.consent = consent
     values.setdefault("lat", None)
     values.setdefault("lon", None)
-    _apply_request_fields(request, resident, values, utcnow().date())
+    with db.session.no_autoflush:
+        _apply_request_fields(request, resident, values, utcnow().date())
     if resident.first_active_at is None:
         resident.first_active_at = utcnow()
     db.session.add(request)
@@ -175,9 +267,20 @@ def post_request(
     return request
 
 
+def own_request(request_id: int, requester_id: int) -> HelpRequest:
+    """The requester's own request; NotFound for a missing one or someone else's."""
+    request = db.session.get(HelpRequest, request_id)
+    if request is None or request.requester_id != requester_id:
+        raise NotFound(f"request {request_id} does not exist", field="request_id")
+    return request
+
+
+_own_request = own_request  # older name, kept for callers written before the rename
+
+
 def update_request(request_id: int, requester_id: int, **values) -> HelpRequest:
-    """Change an open request; it is matched again."""
-    request = _own_request(request_id, requester_id)
+    """Change an open request (same fields as post_request); it is matched again."""
+    request = own_request(request_id, requester_id)
     if request.status != "open":
         raise Conflict(
             f"only open requests can be changed; this one is {request.status}",
@@ -185,15 +288,31 @@ def update_request(request_id: int, requester_id: int, **values) -> HelpRequest:
             rule="open",
         )
     reject_unknown_fields(values, REQUEST_FIELDS)
-    _apply_request_fields(request, request.requester, values, utcnow().date())
+    with db.session.no_autoflush:
+        _apply_request_fields(request, request.requester, values, utcnow().date())
     mark_request_for_matching(request)
     commit()
     return request
 
 
+def end_live_matches(request_id: int, status: str, reason: str) -> list[Match]:
+    """Close the live matches of a request (not committed); returns those a helper knew of."""
+    now = utcnow()
+    told = []
+    for match in db.session.scalars(
+        select(Match).where(Match.request_id == request_id, Match.status.in_(LIVE_MATCH_STATUSES))
+    ):
+        if match.status in ("invited", "accepted") or match.invited_by == "service":
+            told.append(match)
+        match.status = status if match.status != "suggested" else "expired"
+        match.status_reason = reason
+        match.status_changed_at = now
+    return told
+
+
 def cancel_request(request_id: int, requester_id: int) -> HelpRequest:
-    """Cancel an open or matched request (its matches are cancelled by the matching service)."""
-    request = _own_request(request_id, requester_id)
+    """Cancel an open or matched request; its live matches end and their helpers are told."""
+    request = own_request(request_id, requester_id)
     if request.status not in ("open", "matched"):
         raise Conflict(
             f"a {request.status} request cannot be cancelled", field="status", rule="cancellable"
@@ -201,75 +320,20 @@ def cancel_request(request_id: int, requester_id: int) -> HelpRequest:
     request.status = "cancelled"
     request.closed_at = utcnow()
     request.matching_pending_since = None
+    told = end_live_matches(request.id, "cancelled", "the request was cancelled")
     commit()
-    return request
+    from .notifications import notify  # notify commits per channel: only after our commit
 
-
-def _own_request(request_id: int, requester_id: int) -> HelpRequest:
-    request = db.session.get(HelpRequest, request_id)
-    if request is None:
-        raise NotFound(f"request {request_id} does not exist", field="request_id")
-    if request.requester_id != requester_id:
-        raise NotAllowed("this is not your request", field="request_id")
-    return request
-
-
-def _apply_offer_fields(offer: Offer, resident: Resident, values: dict) -> None:
-    if "categories" in values:
-        codes = values["categories"]
-        if not isinstance(codes, list | tuple) or not codes:
-            raise Invalid(
-                "categories must list at least one category", field="categories", rule="required"
-            )
-        try:
-            offer.categories = [_category(code) for code in dict.fromkeys(codes)]
-        except Invalid as exc:
-            raise Invalid(exc.message, field="categories", rule="known") from None
-    if "description" in values:
-        offer.description = require_text(
-            "description", values["description"], max_length=2000, required=False
+    category = db.session.get(Category, request.category_id)
+    for match in told:
+        notify(
+            match.helper_id,
+            "request_cancelled",
+            f"request_cancelled:{request.id}:{match.helper_id}",
+            f"Hulpvraag ingetrokken: {category.name_nl}",
+            "De buurtgenoot heeft de hulpvraag ingetrokken. U hoeft niets te doen. "
+            "Bedankt dat u wilde helpen.",
+            request_id=request.id,
+            match_id=match.id,
         )
-    if "radius_m" in values:
-        offer.radius_m = require_int("radius_m", values["radius_m"], minimum=100, maximum=50000)
-    if "slots" in values:
-        offer.slots = require_slots("slots", values["slots"])
-    if "capacity" in values:
-        offer.capacity = require_int("capacity", values["capacity"], minimum=1, maximum=20)
-    if "lat" in values or "lon" in values:
-        _place(offer, resident, values.get("lat"), values.get("lon"))
-
-
-def post_offer(helper_id: int, **values) -> Offer:
-    """Store a new offer of help and queue matching for the open requests it may serve."""
-    reject_unknown_fields(values, OFFER_FIELDS)
-    if "categories" not in values:
-        raise Invalid("categories is required", field="categories", rule="required")
-    resident = _active_resident(helper_id)
-    offer = Offer(helper_id=resident.id, language_mask=resident.language_mask, is_active=True)
-    values.setdefault("lat", None)
-    values.setdefault("lon", None)
-    _apply_offer_fields(offer, resident, values)
-    if resident.first_active_at is None:
-        resident.first_active_at = utcnow()
-    db.session.add(offer)
-    db.session.flush()
-    mark_offer_for_matching(offer)
-    commit()
-    return offer
-
-
-def update_offer(offer_id: int, helper_id: int, **values) -> Offer:
-    """Change an offer (categories, radius, times, capacity, place, active/paused)."""
-    offer = db.session.get(Offer, offer_id)
-    if offer is None:
-        raise NotFound(f"offer {offer_id} does not exist", field="offer_id")
-    if offer.helper_id != helper_id:
-        raise NotAllowed("this is not your offer", field="offer_id")
-    active = values.pop("is_active", None)
-    reject_unknown_fields(values, OFFER_FIELDS)
-    _apply_offer_fields(offer, offer.helper, values)
-    if active is not None:
-        offer.is_active = bool(active)
-    mark_offer_for_matching(offer)
-    commit()
-    return offer
+    return request

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mutualaid.background import get_queue
-from mutualaid.errors import Conflict, Invalid, NotAllowed
+from mutualaid.errors import Conflict, Invalid, NotAllowed, NotFound
 from mutualaid.extensions import db
 from mutualaid.models import ConsentRecord, HelpRequest, Offer
 from mutualaid.services.accounts import create_user
@@ -157,7 +157,7 @@ def test_update_and_cancel_follow_the_request_lifecycle(town):
     update_request(request.id, anna.id, description="Heg en gras", urgency="high")
     assert request.description == "Heg en gras"
     other = builders.resident()
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):  # someone else's request does not exist for them
         update_request(request.id, other.id, description="mine now")
     cancel_request(request.id, anna.id)
     assert request.status == "cancelled" and request.matching_pending_since is None
