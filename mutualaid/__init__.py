@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import get_locale
+from flask_login import user_logged_in
 
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -60,7 +61,15 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
+        # A password change or reset bumps the version: sessions from before stop counting.
+        if user is None or session.get("session_version") != user.session_version:
+            return None
+        return user
+
+    @user_logged_in.connect_via(app)
+    def remember_session_version(sender, user: User, **extra) -> None:
+        session["session_version"] = user.session_version
 
     def select_locale() -> str:
         chosen = request.args.get("lang")

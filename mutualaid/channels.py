@@ -45,17 +45,22 @@ class EmailChannel:
         return bool(resident.email) and "message" in channel_codes(resident.channel_mask)
 
     def send(self, resident, subject: str, body: str) -> None:
-        message = EmailMessage()
-        message["From"] = self.config["MAIL_FROM"]
-        message["To"] = resident.email
-        message["Subject"] = subject
-        message.set_content(body)
-        with smtplib.SMTP(self.config["SMTP_HOST"], self.config["SMTP_PORT"], timeout=20) as smtp:
-            if self.config["SMTP_STARTTLS"]:
-                smtp.starttls()
-            if self.config["SMTP_USER"]:
-                smtp.login(self.config["SMTP_USER"], self.config["SMTP_PASSWORD"])
-            smtp.send_message(message)
+        send_email(self.config, resident.email, subject, body)
+
+
+def send_email(config: dict, to: str, subject: str, body: str) -> None:
+    """Send one plain-text email through the configured SMTP server (raises on failure)."""
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=20) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
 
 
 class SmsChannel:

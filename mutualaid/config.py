@@ -36,6 +36,42 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from exc
+
+
+def _geocoder_settings() -> dict:
+    """Address lookup: which provider (or none), where, and how politely."""
+    provider = os.environ.get("GEOCODER", "").strip().lower()
+    if provider not in ("", "pdok", "nominatim"):
+        raise ConfigError(f"GEOCODER must be pdok, nominatim or empty (off), got {provider!r}")
+    user_agent = os.environ.get("NOMINATIM_USER_AGENT", "").strip()
+    if provider == "nominatim" and not user_agent:
+        raise ConfigError(
+            "GEOCODER=nominatim needs NOMINATIM_USER_AGENT (Nominatim's usage policy asks every "
+            "application to name itself, e.g. 'mutualaid-hengelo/1.0 (ops@example.org)')"
+        )
+    return {
+        # "" = off: residents place their home on the map or choose their neighbourhood.
+        "GEOCODER": provider,
+        # Base URL of the provider ("" = its public service); tests and self-hosted set it.
+        "GEOCODER_URL": os.environ.get("GEOCODER_URL", "").strip(),
+        "GEOCODER_TIMEOUT_SECONDS": _env_float("GEOCODER_TIMEOUT_SECONDS", 5.0),
+        # At least this long between two calls to the provider, across all processes.
+        "GEOCODER_MIN_DELAY_SECONDS": _env_float("GEOCODER_MIN_DELAY_SECONDS", 1.0),
+        # How long answers are cached: found addresses, and "no such address".
+        "GEOCODER_CACHE_DAYS": _env_int("GEOCODER_CACHE_DAYS", 90),
+        "GEOCODER_NOT_FOUND_CACHE_HOURS": _env_int("GEOCODER_NOT_FOUND_CACHE_HOURS", 24),
+        "NOMINATIM_USER_AGENT": user_agent or "mutualaid",
+    }
+
+
 def _development_secret_key(instance_path: Path) -> str:
     """Generate a secret key on first use and keep it in instance/, so sessions survive restarts."""
     key_file = instance_path / "secret_key"
@@ -149,9 +185,12 @@ def load_config(instance_path: Path | None = None) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "mutualaid <noreply@localhost>"),
+        # A password reset link works this many minutes (and once).
+        "PASSWORD_RESET_MINUTES": _env_int("PASSWORD_RESET_MINUTES", 60),
         # Dotted path of an SmsChannel subclass (e.g. mutualaid.channels.LogSmsChannel); off if "".
         "SMS_CHANNEL": os.environ.get("SMS_CHANNEL", ""),
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),
+        **_geocoder_settings(),
         "API_TITLE": "mutualaid API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

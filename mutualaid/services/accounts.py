@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 
-from ..errors import Conflict, Invalid, NotAuthenticated
+from ..channels import send_email
+from ..errors import Conflict, Invalid, NotAuthenticated, NotFound
 from ..extensions import db
-from ..models import Neighbourhood, User, WorkerAssignment
+from ..models import (
+    ConsentRecord,
+    Neighbourhood,
+    Resident,
+    SecretToken,
+    User,
+    WorkerAssignment,
+)
 from ..models.base import utcnow
-from ..models.vocab import ROLES
+from ..models.vocab import ROLES, channel_mask, language_mask
+from .audit import record_event
+from .tokens import find_live_token, issue_token, spend_token
 from .transactions import commit, flush
+from .validation import require_text
+
+log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -111,5 +127,286 @@ def authenticate(email: str, password: str) -> User:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    commit()
+    return user
+
+
+# --- Residents registering themselves -------------------------------------------------------
+
+POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
+HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}(\s?[A-Za-z0-9-]{1,6})?$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{8,20}$")
+
+
+def normalise_postcode(value: str | None) -> str | None:
+    """A Dutch postcode as `1234AB`; None when empty; Invalid when it is not one."""
+    text = "".join((value or "").split()).upper()
+    if not text:
+        return None
+    if not POSTCODE.match(text):
+        raise Invalid("postcode must look like 1234 AB", field="postcode", rule="postcode")
+    return text
+
+
+def normalise_house_number(value: str | None) -> str | None:
+    """A house number with an optional addition (`12`, `12a`, `12-2`); None when empty."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not HOUSE_NUMBER.match(text):
+        raise Invalid(
+            "house_number must be a number, optionally with a letter or addition",
+            field="house_number",
+            rule="house_number",
+        )
+    return text
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """A phone number of digits (with + ( ) - and spaces allowed); None when empty."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not PHONE.match(text) or sum(ch.isdigit() for ch in text) < 8:
+        raise Invalid("phone is not a valid phone number", field="phone", rule="phone")
+    return text
+
+
+def require_codes(field: str, codes, convert) -> int:
+    """A bitmask from a list of vocabulary codes; Invalid naming the field for an unknown one."""
+    if isinstance(codes, str) or not isinstance(codes, list | tuple | set):
+        raise Invalid(f"{field} must be a list", field=field, rule="list")
+    try:
+        return convert(codes)
+    except ValueError as exc:
+        raise Invalid(str(exc), field=field, rule="known") from None
+
+
+def check_new_password(password: str | None, field: str = "password") -> str:
+    """The password when it is long enough; Invalid otherwise."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"{field} must have at least {MIN_PASSWORD_LENGTH} characters",
+            field=field,
+            rule="min_length",
+        )
+    return password
+
+
+def _email_taken(email: str, *, except_user_id: int | None = None) -> bool:
+    query = select(func.count(User.id)).where(User.email == email)
+    if except_user_id is not None:
+        query = query.where(User.id != except_user_id)
+    return bool(db.session.scalar(query))
+
+
+def register_resident(
+    *,
+    first_name: str,
+    email: str,
+    password: str,
+    consent: bool,
+    phone: str | None = None,
+    postcode: str | None = None,
+    house_number: str | None = None,
+    languages=("nl",),
+    channels=("message",),
+) -> User:
+    """Create a resident and their account in one transaction, with consent for matching."""
+    first_name = require_text("first_name", first_name, max_length=80)
+    email = normalise_email(email)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise Invalid("email is not a valid address", field="email", rule="email")
+    check_new_password(password)
+    resident = Resident(
+        first_name=first_name,
+        email=email,
+        phone=normalise_phone(phone),
+        postcode=normalise_postcode(postcode),
+        house_number=normalise_house_number(house_number),
+        language_mask=require_codes("languages", languages, language_mask) or 1,
+        channel_mask=require_codes("channels", channels, channel_mask),
+        self_service=True,
+        geocode_status="pending" if postcode and house_number else None,
+    )
+    if consent is not True:
+        raise Invalid(
+            "consent to use your data for matching is required", field="consent", rule="required"
+        )
+    if _email_taken(email):
+        # Deliberately short: it does not say whose account it is or what it holds.
+        raise Conflict(
+            "this email address cannot be used to register; sign in or reset your password",
+            field="email",
+            rule="unique",
+        )
+    db.session.add(resident)
+    flush()
+    user = create_user(
+        email, password, "resident", first_name, resident_id=resident.id, commit_now=False
+    )
+    db.session.add(ConsentRecord(resident_id=resident.id, purpose="matching", method="online"))
+    record_event(user.id, "register:resident", subject_resident_id=resident.id)
+    commit()
+    if resident.geocode_status == "pending":
+        start_home_geocoding(resident.id)
+    return user
+
+
+def start_home_geocoding(resident_id: int) -> None:
+    """Hand the new address to the geocoding service (a background job), when it exists."""
+    try:
+        from . import geocoding
+    except ImportError:  # geocoding is built separately; the location page asks again
+        return
+    start = getattr(geocoding, "request_home_geocoding", None)
+    if start is not None:
+        start(resident_id)
+
+
+def update_profile(resident_id: int, values: dict) -> Resident:
+    """Change one's own names, phone, languages, contact channels or email address."""
+    allowed = ("first_name", "last_name", "phone", "languages", "channels", "email")
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
+    resident = db.session.get(Resident, resident_id)
+    if resident is None or resident.erased_at is not None:
+        raise NotFound("this resident does not exist", field="resident_id")
+    user = resident.account
+    if "first_name" in values:
+        resident.first_name = require_text("first_name", values["first_name"], max_length=80)
+        if user is not None:
+            user.display_name = resident.first_name
+    if "last_name" in values:
+        resident.last_name = (
+            require_text("last_name", values["last_name"], max_length=120, required=False) or None
+        )
+    if "phone" in values:
+        resident.phone = normalise_phone(values["phone"])
+    if "languages" in values:
+        mask = require_codes("languages", values["languages"], language_mask)
+        if not mask:
+            raise Invalid("choose at least one language", field="languages", rule="required")
+        resident.language_mask = mask
+    if "channels" in values:
+        resident.channel_mask = require_codes("channels", values["channels"], channel_mask)
+    if "email" in values:
+        _change_email(resident, user, values["email"])
+    commit()
+    return resident
+
+
+def _change_email(resident: Resident, user: User | None, value: str) -> None:
+    email = normalise_email(value)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise Invalid("email is not a valid address", field="email", rule="email")
+    if _email_taken(email, except_user_id=user.id if user else None):
+        raise Conflict("this email address cannot be used", field="email", rule="unique")
+    resident.email = email
+    if user is not None:
+        user.email = email
+
+
+def change_password(user_id: int, current_password: str, new_password: str) -> User:
+    """Set a new password after checking the current one; other sessions stop counting."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_enabled:
+        raise NotFound("this account does not exist", field="user_id")
+    try:
+        _hasher.verify(user.password_hash, current_password or "")
+    except (VerificationError, InvalidHashError):
+        raise Invalid(
+            "the current password is not correct", field="current_password", rule="correct"
+        ) from None
+    user.password_hash = hash_password(check_new_password(new_password, "new_password"))
+    user.session_version += 1
+    record_event(user.id, "password:change", subject_resident_id=user.resident_id)
+    commit()
+    return user
+
+
+# --- Password reset -------------------------------------------------------------------------
+
+
+def request_password_reset(email: str, link_template: str) -> None:
+    """Email a single-use reset link to the account with this email, if there is one.
+
+    The caller answers the same whatever happens here, so nobody learns whether an address
+    has an account. `link_template` holds `{token}` where the secret goes.
+    """
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_enabled:
+        return
+    config = current_app.config
+    minutes = config.get("PASSWORD_RESET_MINUTES", 60)
+    _token, secret = issue_token(
+        "password_reset", user_id=user.id, valid_for=timedelta(minutes=minutes)
+    )
+    commit()
+    link = link_template.format(token=secret)
+    subject = "Nieuw wachtwoord instellen / Set a new password"
+    body = (
+        f"Hallo {user.display_name},\n\n"
+        "U heeft gevraagd om een nieuw wachtwoord. Klik op de link hieronder om een nieuw "
+        f"wachtwoord te kiezen. De link werkt {minutes} minuten en maar één keer.\n\n"
+        f"{link}\n\n"
+        "Heeft u dit niet gevraagd? Dan hoeft u niets te doen.\n\n"
+        "---\n"
+        f"You asked to set a new password. The link above works for {minutes} minutes, once.\n"
+    )
+    if not config.get("SMTP_HOST"):
+        # Development: without SMTP the link is only logged, so a developer can follow it.
+        if config.get("ENV_NAME") != "production":
+            log.warning("SMTP_HOST is not set; password reset link for user %s: %s", user.id, link)
+        else:
+            log.error("SMTP_HOST is not set: a password reset mail could not be sent")
+        return
+    try:
+        send_email(config, user.email, subject, body)
+    except Exception:  # the answer stays the same; the person can ask again
+        log.warning("password reset mail for user %s could not be sent", user.id, exc_info=True)
+
+
+def check_reset_token(secret: str) -> None:
+    """Invalid (field `token`) when the reset link is unknown, used or expired."""
+    _live_reset_token(secret)
+
+
+def _live_reset_token(secret: str):
+    try:
+        return find_live_token("password_reset", secret or "")
+    except Invalid:
+        raise Invalid(
+            "this reset link is not valid (any more); ask for a new one",
+            field="token",
+            rule="valid",
+        ) from None
+
+
+def reset_password(secret: str, new_password: str) -> User:
+    """Set a new password with a reset link; the link and older sessions stop working."""
+    token = _live_reset_token(secret)
+    user = db.session.get(User, token.user_id)
+    if user is None or not user.is_enabled:
+        raise Invalid(
+            "this reset link is not valid (any more); ask for a new one",
+            field="token",
+            rule="valid",
+        )
+    user.password_hash = hash_password(check_new_password(new_password))
+    user.session_version += 1
+    now = utcnow()
+    # Every other reset link of this account is spent too: only the newest use counts.
+    for other in db.session.scalars(
+        select(SecretToken).where(
+            SecretToken.user_id == user.id,
+            SecretToken.purpose == "password_reset",
+            SecretToken.used_at.is_(None),
+        )
+    ):
+        other.used_at = now
+    spend_token(token)
+    record_event(user.id, "password:reset", subject_resident_id=user.resident_id)
     commit()
     return user
