@@ -4,6 +4,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..extensions import csrf
+from .docs import bp as docs_bp
 from .health import blp as health_blp
 
 
@@ -14,3 +15,4 @@ def register_api(app: Flask) -> None:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.extensions["mutualaid_api"] = api
+    app.register_blueprint(docs_bp)  # /api/v1/docs: the bundled Swagger UI
