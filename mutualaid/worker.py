@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
+from flask import current_app
 from rq import Worker
+from rq.exceptions import StopRequested
+from rq.worker import WorkerStatus
 
 from .extensions import db
 
@@ -25,18 +28,30 @@ class AppWorker(Worker):
 
     def execute_job(self, job, queue):
         if self.warm is not None and queue.name == "matching":
-            try:
-                started = time.perf_counter()
-                changed = self.warm.refresh()
-                log.info(
-                    "warm matcher refreshed in %.1f ms: %s",
-                    (time.perf_counter() - started) * 1000,
-                    changed,
-                )
-            except Exception:  # a stale index is better than no matching: the job still runs
-                log.warning("warm matcher refresh failed", exc_info=True)
-                db.session.rollback()
+            # The job is already dequeued: from here on it is the current job. Marked busy, a
+            # SIGTERM now asks for a warm shutdown after this job (rq's own rule) instead of
+            # raising StopRequested in the middle of the refresh, where it would be lost.
+            self.set_state(WorkerStatus.BUSY)
+            self._refresh_warm_matcher()
         return super().execute_job(job, queue)
+
+    def _refresh_warm_matcher(self) -> None:
+        started = time.perf_counter()
+        try:
+            pause = current_app.config.get("FAULT_REFRESH_PAUSE_SECONDS") or 0.0
+            if pause:
+                log.warning("fault injection: pausing %.1f s in the warm refresh", pause)
+                time.sleep(pause)
+            changed = self.warm.refresh()
+        except (StopRequested, SystemExit, KeyboardInterrupt):
+            raise  # control flow, not a failure: never swallowed
+        except Exception:  # a stale index is better than no matching: the job still runs
+            log.warning("warm matcher refresh failed", exc_info=True)
+            db.session.rollback()
+            return
+        log.info(
+            "warm matcher refreshed in %.1f ms: %s", (time.perf_counter() - started) * 1000, changed
+        )
 
     def main_work_horse(self, job, queue):
         db.engine.dispose(close=False)

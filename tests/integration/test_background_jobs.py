@@ -165,3 +165,21 @@ def test_request_submitted_while_redis_is_down_is_matched_after_it_returns(
         assert check_health()["status"] == "ok"
         db.session.remove()
     redis.stop()
+
+
+def test_sigterm_during_the_warm_refresh_stops_the_worker_after_the_job(
+    town, instance_path, tmp_path
+):
+    """A SIGTERM while the worker refreshes its index used to be swallowed (the worker kept
+    dequeuing until a second signal). Now it finishes the dequeued job and stops."""
+    log_path = tmp_path / "worker.log"
+    with running_worker(
+        town, instance_path, log_path, MUTUALAID_FAULT_REFRESH_PAUSE_SECONDS="4"
+    ) as worker:
+        request_id = submit()
+        wait_for(lambda: "pausing" in log_path.read_text(), timeout=60)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    db.session.rollback()
+    assert suggestion_count(request_id) == 2  # the dequeued job was not lost
+    assert db.session.scalar(select(MatchingRun.status)) == "succeeded"
