@@ -13,7 +13,7 @@ import os
 from flask import current_app
 from rq import get_current_job
 
-from .services import matching, notifications, outbox, ranker, trust
+from .services import geocoding, matching, notifications, outbox, ranker, trust
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +87,8 @@ def advance_notification_waves() -> int:
         for request_id in notifications.requests_awaiting_a_wave()
         if notifications.send_next_wave(request_id)
     )
+
+
+def geocode_resident(resident_id: int) -> dict:
+    """Turn a resident's pending home address into a point and a neighbourhood."""
+    return geocoding.geocode_resident(resident_id)
