@@ -1,0 +1,327 @@
+"""The follow-up queue: what a community worker should look at in their neighbourhoods.
+
+Kinds: open requests unmatched past FOLLOW_UP_UNMATCHED_DAYS, urgent open requests, residents
+who keep needing help (FOLLOW_UP_REPEAT_REQUESTS in FOLLOW_UP_REPEAT_DAYS), requests declined
+again and again (FOLLOW_UP_DECLINES), open problem reports, and VOGs that expire within
+VOG_EXPIRY_WARNING_DAYS. Each item suggests an action; a worker records what they did. A closing
+action ("referred", "handled") taken after the item arose removes it; others mark it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import FollowUpAction, HelpRequest, Match, ProblemReport, Resident, User, VogRecord
+from ..models.base import utcnow
+from ..models.vocab import FOLLOW_UP_KINDS
+from .audit import record_event, record_view
+from .transactions import commit
+from .validation import require_choice, require_int, require_text
+from .worker_scope import in_scope, scope_ids, scoped_resident, vog_expiry, vog_valid_on
+
+ACTIONS = ("called", "visited", "note", "referred", "handled")
+CLOSING_ACTIONS = ("referred", "handled")
+# What to do first, per kind (shown with the item; msgids translated in the template).
+SUGGESTED = {
+    "urgent": "Call the resident today and find help",
+    "unmatched": "Call the resident, or find a helper yourself",
+    "repeat_requester": "Check whether formal care is needed",
+    "declined": "Ask what goes wrong, and find a helper together",
+    "problem": "Read the report and contact the people involved",
+    "vog_expiry": "Ask the volunteer to apply for a new VOG",
+}
+ORDER = ("urgent", "problem", "unmatched", "declined", "repeat_requester", "vog_expiry")
+
+
+@dataclass
+class TakenAction:
+    action: str
+    note: str | None
+    by: str | None
+    at: datetime
+
+
+@dataclass
+class FollowUpItem:
+    kind: str
+    key: str  # "<kind>:<id>", stable across page loads
+    resident_id: int | None
+    first_name: str | None
+    last_name: str | None
+    request_id: int | None
+    problem_report_id: int | None
+    since: datetime
+    detail: dict
+    suggested: str
+    actions: list[TakenAction] = field(default_factory=list)
+    closed: bool = False
+
+
+@dataclass
+class FollowUpPage:
+    items: list[FollowUpItem]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+
+
+def _open_request_items(ids, now: datetime) -> list[FollowUpItem]:
+    config = current_app.config
+    old = now - timedelta(days=config["FOLLOW_UP_UNMATCHED_DAYS"])
+    declines = (
+        select(Match.request_id, func.count().label("n"))
+        .where(Match.status == "declined")
+        .group_by(Match.request_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(HelpRequest, func.coalesce(declines.c.n, 0))
+        .options(joinedload(HelpRequest.requester), joinedload(HelpRequest.category))
+        .outerjoin(declines, declines.c.request_id == HelpRequest.id)
+        .where(
+            HelpRequest.status == "open",
+            in_scope(HelpRequest.neighbourhood_id, ids),
+            (HelpRequest.urgency == "high")
+            | (HelpRequest.created_at <= old)
+            | (func.coalesce(declines.c.n, 0) >= config["FOLLOW_UP_DECLINES"]),
+        )
+    ).all()
+    items = []
+    for request, n_declined in rows:
+        detail = {
+            "category_nl": request.category.name_nl,
+            "category_en": request.category.name_en,
+            "declined": int(n_declined),
+            "urgency": request.urgency,
+        }
+        if request.urgency == "high":
+            kind = "urgent"
+        elif n_declined >= config["FOLLOW_UP_DECLINES"]:
+            kind = "declined"
+        else:
+            kind = "unmatched"
+        items.append(_item(kind, request.id, request.requester, request.created_at, detail))
+        items[-1].request_id = request.id
+    return items
+
+
+def _item(kind: str, object_id: int, resident: Resident | None, since, detail) -> FollowUpItem:
+    return FollowUpItem(
+        kind=kind,
+        key=f"{kind}:{object_id}",
+        resident_id=resident.id if resident else None,
+        first_name=resident.first_name if resident else None,
+        last_name=resident.last_name if resident else None,
+        request_id=None,
+        problem_report_id=None,
+        since=_aware(since),
+        detail=detail,
+        suggested=SUGGESTED[kind],
+    )
+
+
+def _repeat_items(ids, now: datetime) -> list[FollowUpItem]:
+    config = current_app.config
+    since = now - timedelta(days=config["FOLLOW_UP_REPEAT_DAYS"])
+    rows = db.session.execute(
+        select(Resident, func.count(HelpRequest.id), func.max(HelpRequest.created_at))
+        .join(HelpRequest, HelpRequest.requester_id == Resident.id)
+        .where(
+            in_scope(Resident.neighbourhood_id, ids),
+            Resident.erased_at.is_(None),
+            HelpRequest.created_at >= since,
+        )
+        .group_by(Resident.id)
+        .having(func.count(HelpRequest.id) >= config["FOLLOW_UP_REPEAT_REQUESTS"])
+    ).all()
+    return [
+        _item("repeat_requester", r.id, r, last, {"requests": int(n), "days": since.date()})
+        for r, n, last in rows
+    ]
+
+
+def _problem_items(ids) -> list[FollowUpItem]:
+    items = []
+    for report in db.session.scalars(
+        select(ProblemReport).where(
+            ProblemReport.handled_at.is_(None), in_scope(ProblemReport.neighbourhood_id, ids)
+        )
+    ):
+        reporter = db.session.get(Resident, report.reporter_id) if report.reporter_id else None
+        item = _item("problem", report.id, reporter, report.created_at, {"body": report.body})
+        item.problem_report_id = report.id
+        item.request_id = report.request_id
+        items.append(item)
+    return items
+
+
+def _vog_items(ids, today: date) -> list[FollowUpItem]:
+    config = current_app.config
+    months, warn = config["VOG_VALID_MONTHS"], config["VOG_EXPIRY_WARNING_DAYS"]
+    residents = db.session.scalars(
+        select(Resident).where(
+            in_scope(Resident.neighbourhood_id, ids),
+            Resident.erased_at.is_(None),
+            vog_valid_on(Resident.id, today, months),
+            ~vog_valid_on(Resident.id, today + timedelta(days=warn + 1), months),
+        )
+    ).all()
+    records: dict[int, date] = {}
+    for record in db.session.scalars(
+        select(VogRecord).where(VogRecord.resident_id.in_([r.id for r in residents] or [-1]))
+    ):
+        expiry = vog_expiry(record, months)
+        records[record.resident_id] = max(expiry, records.get(record.resident_id, expiry))
+    items = []
+    for r in residents:
+        expires = records[r.id]
+        start = datetime.combine(expires - timedelta(days=warn), datetime.min.time())
+        items.append(
+            _item(
+                "vog_expiry", r.id, r, start.replace(tzinfo=utcnow().tzinfo), {"expires": expires}
+            )
+        )
+    return items
+
+
+def _attach_actions(items: list[FollowUpItem]) -> None:
+    """Actions taken per item (newest first); a closing action after `since` closes it."""
+    request_ids = [i.request_id for i in items if i.request_id and i.kind != "problem"]
+    resident_ids = [i.resident_id for i in items if i.kind in ("repeat_requester", "vog_expiry")]
+    report_ids = [i.problem_report_id for i in items if i.problem_report_id]
+    rows = db.session.execute(
+        select(FollowUpAction, User.display_name)
+        .outerjoin(User, User.id == FollowUpAction.worker_user_id)
+        .where(
+            FollowUpAction.request_id.in_(request_ids or [-1])
+            | FollowUpAction.resident_id.in_(resident_ids or [-1])
+            | FollowUpAction.problem_report_id.in_(report_ids or [-1])
+        )
+        .order_by(FollowUpAction.created_at.desc(), FollowUpAction.id.desc())
+    ).all()
+    by_key: dict[str, list] = {}
+    for action, name in rows:
+        key = f"{action.kind}:{_target_id(action)}"
+        by_key.setdefault(key, []).append(
+            TakenAction(action.action, action.note, name, _aware(action.created_at))
+        )
+    for item in items:
+        item.actions = by_key.get(item.key, [])
+        item.closed = any(a.action in CLOSING_ACTIONS and a.at >= item.since for a in item.actions)
+
+
+def _target_id(action: FollowUpAction) -> int | None:
+    if action.kind == "problem":
+        return action.problem_report_id
+    if action.kind in ("repeat_requester", "vog_expiry"):
+        return action.resident_id
+    return action.request_id
+
+
+def build_queue(ids: list[int] | None, *, include_closed: bool = False) -> list[FollowUpItem]:
+    """Every follow-up item in these neighbourhoods (None: all), most pressing first."""
+    now = utcnow()
+    items = (
+        _open_request_items(ids, now)
+        + _problem_items(ids)
+        + _repeat_items(ids, now)
+        + _vog_items(ids, now.date())
+    )
+    _attach_actions(items)
+    if not include_closed:
+        items = [i for i in items if not i.closed]
+    items.sort(key=lambda i: (ORDER.index(i.kind), i.since, i.key))
+    return items
+
+
+def follow_up_queue(
+    actor_user_id: int,
+    *,
+    kind: str = "",
+    include_closed: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> FollowUpPage:
+    """One page of the actor's follow-up queue; audits each resident shown."""
+    if kind:
+        require_choice("kind", kind, FOLLOW_UP_KINDS)
+    page = require_int("page", page, minimum=1, maximum=100_000)
+    per_page = require_int("per_page", per_page, minimum=1, maximum=200)
+    items = build_queue(scope_ids(actor_user_id), include_closed=include_closed)
+    counts = {k: 0 for k in FOLLOW_UP_KINDS}
+    for item in items:
+        counts[item.kind] += 1
+    if kind:
+        items = [i for i in items if i.kind == kind]
+    shown = items[(page - 1) * per_page : page * per_page]
+    record_view(
+        actor_user_id,
+        "follow_up",
+        [i.resident_id for i in shown if i.resident_id],
+        reason="follow-up queue",
+    )
+    return FollowUpPage(shown, len(items), page, per_page, counts)
+
+
+def follow_up_count(neighbourhood_ids: list[int] | None) -> int:
+    """How many open items the queue holds (a count, not audited)."""
+    return len(build_queue(neighbourhood_ids))
+
+
+def _resolve_target(actor_user_id: int, kind: str, target_id: int) -> tuple[dict, int | None]:
+    """Check the item's target is in the actor's scope; return FollowUpAction ids and subject."""
+    ids = scope_ids(actor_user_id)
+    if kind == "problem":
+        report = db.session.get(ProblemReport, target_id)
+        if report is None or (ids is not None and report.neighbourhood_id not in ids):
+            raise NotFound("no such problem report in your neighbourhoods", field="target_id")
+        return {"problem_report_id": report.id}, report.reporter_id
+    if kind in ("repeat_requester", "vog_expiry"):
+        resident = scoped_resident(actor_user_id, target_id)
+        return {"resident_id": resident.id}, resident.id
+    request = db.session.get(HelpRequest, target_id)
+    if request is None or (ids is not None and request.neighbourhood_id not in ids):
+        raise NotFound("no such request in your neighbourhoods", field="target_id")
+    return {"request_id": request.id, "resident_id": request.requester_id}, request.requester_id
+
+
+def record_follow_up(
+    actor_user_id: int, kind: str, target_id: int, action: str, note: str = ""
+) -> FollowUpAction:
+    """Record what a worker did about a follow-up item (audited); closing actions close it."""
+    kind = require_choice("kind", kind, FOLLOW_UP_KINDS)
+    action = require_choice("action", action, ACTIONS)
+    note = require_text("note", note, max_length=2000, required=False)
+    target_id = require_int("target_id", target_id, minimum=1, maximum=2**31 - 1)
+    target, subject = _resolve_target(actor_user_id, kind, target_id)
+    item = FollowUpAction(
+        kind=kind, action=action, note=note or None, worker_user_id=actor_user_id, **target
+    )
+    db.session.add(item)
+    if kind == "problem" and action in CLOSING_ACTIONS:
+        report = db.session.get(ProblemReport, target["problem_report_id"])
+        report.handled_at = utcnow()
+        report.handled_by_user_id = actor_user_id
+    record_event(
+        actor_user_id,
+        "follow_up",
+        subject_resident_id=subject,
+        object_type=kind,
+        object_id=target_id,
+        reason="follow-up",
+        detail={"action": action},
+    )
+    commit()
+    return item
