@@ -1,0 +1,76 @@
+"""Who a community worker may act on: residents and requests in their assigned neighbourhoods.
+
+Admins act everywhere. Anything outside a worker's neighbourhoods is reported as not found
+(404), so a worker cannot learn that a resident or request exists elsewhere. Other roles get
+NotAllowed (403).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..errors import NotAllowed, NotFound
+from ..extensions import db
+from ..models import HelpRequest, Match, Resident, User, WorkerAssignment
+
+STAFF_ROLES = ("worker", "admin")
+
+
+def staff_user(user_id: int) -> User:
+    """The enabled worker or admin with this id; NotAllowed for anyone else."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_enabled or user.role not in STAFF_ROLES:
+        raise NotAllowed("only community workers and admins may do this", rule="role")
+    return user
+
+
+def scope_ids(user_id: int) -> set[int] | None:
+    """The neighbourhood ids a worker covers; None for an admin (everywhere)."""
+    user = staff_user(user_id)
+    if user.role == "admin":
+        return None
+    return set(
+        db.session.scalars(
+            select(WorkerAssignment.neighbourhood_id).where(WorkerAssignment.user_id == user_id)
+        )
+    )
+
+
+def in_scope(scope: set[int] | None, neighbourhood_id: int | None) -> bool:
+    """Whether a neighbourhood lies in a scope (None: everywhere)."""
+    return scope is None or (neighbourhood_id is not None and neighbourhood_id in scope)
+
+
+def scoped_resident(user_id: int, resident_id: int) -> Resident:
+    """The (not erased) resident if they live in the actor's neighbourhoods; else NotFound."""
+    scope = scope_ids(user_id)
+    resident = db.session.get(Resident, resident_id)
+    if resident is None or resident.erased_at is not None:
+        raise NotFound(f"resident {resident_id} does not exist", field="resident_id")
+    if not in_scope(scope, resident.neighbourhood_id):
+        raise NotFound(f"resident {resident_id} does not exist", field="resident_id")
+    return resident
+
+
+def scoped_request(user_id: int, request_id: int) -> HelpRequest:
+    """The request if it (or its requester) lies in the actor's neighbourhoods; else NotFound."""
+    scope = scope_ids(user_id)
+    request = db.session.get(HelpRequest, request_id)
+    if request is None or not (
+        in_scope(scope, request.neighbourhood_id)
+        or in_scope(scope, request.requester.neighbourhood_id)
+    ):
+        raise NotFound(f"request {request_id} does not exist", field="request_id")
+    return request
+
+
+def scoped_match(user_id: int, match_id: int) -> Match:
+    """The match if its request is in the actor's neighbourhoods; else NotFound."""
+    match = db.session.get(Match, match_id)
+    if match is None:
+        raise NotFound(f"match {match_id} does not exist", field="match_id")
+    try:
+        scoped_request(user_id, match.request_id)
+    except NotFound:
+        raise NotFound(f"match {match_id} does not exist", field="match_id") from None
+    return match
