@@ -1,0 +1,1 @@
+"""Municipal monitoring: aggregates per neighbourhood, district and municipality, suppressed."""
