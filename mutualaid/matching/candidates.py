@@ -44,6 +44,7 @@ class OfferIndex:
         self.max_radius_m = float(offers.radius_m.max()) if len(offers) else 0.0
         self.position_of = {int(i): p for p, i in enumerate(offers.ids.tolist())}
         self.delta: list[int] = []  # positions added since the trees were built
+        self._by_helper: tuple[np.ndarray, np.ndarray] | None = None
         self.trees: dict[int, tuple[cKDTree, np.ndarray]] = {}
         masks = offers.category_mask
         present = np.bitwise_or.reduce(masks) if len(masks) else 0
@@ -69,6 +70,7 @@ class OfferIndex:
         for offset, offer_id in enumerate(changed.ids.tolist()):
             self.position_of[int(offer_id)] = start + offset
         self.delta.extend(range(start, start + len(changed)))
+        self._by_helper = None
         if len(self.delta) > max(REBUILD_MINIMUM, REBUILD_FRACTION * len(self.offers)):
             self.compact()
 
@@ -79,6 +81,22 @@ class OfferIndex:
             if position is not None:
                 self.alive[position] = False
                 self.live_count -= 1
+
+    def offers_of_helpers(self, helper_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which helper, offer position) for every live offer of the given helpers."""
+        if self._by_helper is None:
+            order = np.argsort(self.offers.helper_ids, kind="stable")
+            self._by_helper = (self.offers.helper_ids[order], order)
+        sorted_helpers, positions = self._by_helper
+        helper_ids = np.asarray(helper_ids, np.int64)
+        lo = np.searchsorted(sorted_helpers, helper_ids, side="left")
+        hi = np.searchsorted(sorted_helpers, helper_ids, side="right")
+        lengths = hi - lo
+        which = np.repeat(np.arange(len(helper_ids)), lengths)
+        flat = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        found = positions[np.repeat(lo, lengths) + flat]
+        alive = self.alive[found]
+        return which[alive], found[alive]
 
     def compact(self) -> None:
         """Rebuild the trees over the live offers only."""

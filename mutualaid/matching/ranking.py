@@ -8,6 +8,7 @@ from .candidates import OfferIndex
 from .filters import ExclusionIndex, passes_hard_filters
 from .params import DEFAULT_PARAMS, Params
 from .scoring import score_pairs
+from .social import social_pairs, union_pairs
 from .types import Candidates, Exclusions, History, OfferBatch, RequestBatch, TrustGraph
 
 # Above this many requests the delta set is folded into the trees before a batch query.
@@ -122,10 +123,27 @@ def rank(
     trust = trust or TrustGraph.empty()
     history = history or History.none()
     excluded = ExclusionIndex(exclusions or Exclusions.none())
-    r, o, d = _gather(index, requests, excluded, params)
+    spatial = _gather(index, requests, excluded, params)
+    social = social_pairs(index, requests, trust, history, excluded)
+    r, o, d, social_only = union_pairs(spatial, social, len(index.offers))
     if len(r) == 0:
         return Candidates.empty()
-    facts = score_pairs(requests, index.offers, r, o, d, trust, history, params)
+    return score_and_rank(requests, index.offers, r, o, d, social_only, trust, history, params)
+
+
+def score_and_rank(
+    requests: RequestBatch,
+    offers: OfferBatch,
+    r: np.ndarray,
+    o: np.ndarray,
+    d: np.ndarray,
+    social_only: np.ndarray,
+    trust: TrustGraph,
+    history: History,
+    params: Params,
+) -> Candidates:
+    """Score candidate pairs and keep the top-k per request (shared with the reference)."""
+    facts = score_pairs(requests, offers, r, o, d, trust, history, params)
     total = facts["parts"] @ params.weights.as_array()
     keep, ranks = top_k_order(r, total, o, params.top_k)
     return Candidates(
@@ -139,4 +157,7 @@ def rank(
         same_neighbourhood=facts["same_neighbourhood"][keep],
         overlap_slots=facts["overlap_slots"][keep],
         times_helped=facts["times_helped"][keep],
+        tie=facts["tie"][keep],
+        vouched=offers.vouched[o[keep]],
+        social_only=social_only[keep],
     )

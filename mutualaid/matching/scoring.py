@@ -7,7 +7,10 @@ from scipy import sparse
 
 from .availability import ALL_SLOTS, popcount
 from .params import Params
-from .types import History, OfferBatch, RequestBatch, TrustGraph
+from .types import TIE_DECLARED, History, OfferBatch, RequestBatch, TrustGraph
+
+# What the explanation says about the tie (the strongest kind wins).
+TIE_NONE, TIE_TWO_HOP, TIE_RECOMMENDED, TIE_KNOWS = 0, 1, 2, 3
 
 
 def proximity(distance_m, same_street, same_neighbourhood, params: Params) -> np.ndarray:
@@ -45,21 +48,24 @@ def standing(offers: OfferBatch, o: np.ndarray, params: Params) -> np.ndarray:
 
 def tie_strength(
     graph: TrustGraph, a_ids: np.ndarray, b_ids: np.ndarray, params: Params
-) -> np.ndarray:
-    """Direct tie weight, else the best two-hop path (max over k of w(a,k)*w(k,b)), discounted.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Direct tie weight, else the best two-hop path (max over k of w(a,k)*w(k,b)), discounted;
+    and the TIE_* code per pair for the explanation.
 
     Done for all pairs at once with sparse row products, not a loop over pairs."""
     result = np.zeros(len(a_ids))
+    codes = np.zeros(len(a_ids), np.int64)
     ia, ib = graph.index_of(a_ids), graph.index_of(b_ids)
     known = np.flatnonzero((ia >= 0) & (ib >= 0))
     if len(known) == 0:
-        return result
+        return result, codes
     if len(known) <= SMALL_BATCH_PAIRS:
-        direct, best_two_hop = _ties_small(graph.matrix, ia[known], ib[known])
+        direct, kinds, best_two_hop = _ties_small(graph, ia[known], ib[known])
     else:
         matrix = graph.matrix
         rows_a, rows_b = matrix[ia[known]], matrix[ib[known]]
         direct = np.asarray(matrix[ia[known], ib[known]]).ravel()
+        kinds = np.asarray(graph.kinds[ia[known], ib[known]]).ravel().astype(np.int64)
         two_hop = rows_a.multiply(rows_b)  # (pairs x residents): w(a,k) * w(k,b)
         best_two_hop = (
             sparse.csr_matrix(two_hop).max(axis=1).toarray().ravel()
@@ -67,7 +73,12 @@ def tie_strength(
             else np.zeros(len(known))
         )
     result[known] = np.maximum(direct, params.two_hop_discount * best_two_hop)
-    return result
+    codes[known] = np.select(
+        [direct <= 0, (kinds & TIE_DECLARED) != 0],
+        [np.where(best_two_hop > 0, TIE_TWO_HOP, TIE_NONE), TIE_KNOWS],
+        TIE_RECOMMENDED,
+    )
+    return result, codes
 
 
 # Below this many pairs the CSR arrays are read directly: scipy's sparse indexing costs more
@@ -75,40 +86,48 @@ def tie_strength(
 SMALL_BATCH_PAIRS = 2048
 
 
-def _rows(matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(pair number, neighbour, weight) for every stored entry of the given rows."""
-    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
-    lengths = ends - starts
-    pair = np.repeat(np.arange(len(rows)), lengths)
+def expand_ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group number, position) for every position in the half-open ranges [start, end)."""
+    lengths = np.maximum(ends - starts, 0)
+    group = np.repeat(np.arange(len(starts)), lengths)
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    flat = np.repeat(starts, lengths) + offsets
-    return pair, matrix.indices[flat], matrix.data[flat]
+    return group, np.repeat(starts, lengths) + offsets
 
 
-def _ties_small(matrix, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Direct and best two-hop tie strength for a few pairs, straight from the CSR arrays."""
+def _rows(matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(pair number, neighbour, weight, flat position) for every stored entry of the rows."""
+    pair, flat = expand_ranges(matrix.indptr[rows], matrix.indptr[rows + 1])
+    return pair, matrix.indices[flat], matrix.data[flat], flat
+
+
+def _ties_small(graph: TrustGraph, ia: np.ndarray, ib: np.ndarray) -> tuple:
+    """Direct tie (weight, kinds) and best two-hop strength for a few pairs, straight from
+    the CSR arrays."""
+    matrix = graph.matrix
     n = matrix.shape[1]
-    pa, ka, wa = _rows(matrix, ia)
-    pb, kb, wb = _rows(matrix, ib)
+    pa, ka, wa, flat_a = _rows(matrix, ia)
+    pb, kb, wb, _ = _rows(matrix, ib)
     key_a = pa.astype(np.int64) * n + ka
     direct = np.zeros(len(ia))
+    kinds = np.zeros(len(ia), np.int64)
     hit = np.flatnonzero(np.isin(key_a, np.arange(len(ia), dtype=np.int64) * n + ib))
     direct[pa[hit]] = wa[hit]
+    kinds[pa[hit]] = graph.kinds.data[flat_a[hit]]
     _, in_a, in_b = np.intersect1d(
         key_a, pb.astype(np.int64) * n + kb, assume_unique=True, return_indices=True
     )
     best = np.zeros(len(ia))
     np.maximum.at(best, pa[in_a], wa[in_a] * wb[in_b])
-    return direct, best
+    return direct, kinds, best
 
 
 def trust(
     graph: TrustGraph, requester_ids, helper_ids, offers: OfferBatch, o, params: Params
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Trust part (ties and standing) and the tie strength alone (for the explanation)."""
-    ties = tie_strength(graph, requester_ids, helper_ids, params)
+    """Trust part (ties and standing) and the TIE_* code per pair (for the explanation)."""
+    ties, codes = tie_strength(graph, requester_ids, helper_ids, params)
     score = params.tie_share * ties + (1 - params.tie_share) * standing(offers, o, params)
-    return np.clip(score, 0.0, 1.0), ties
+    return np.clip(score, 0.0, 1.0), codes
 
 
 def times_helped(history: History, requester_ids, helper_ids) -> np.ndarray:
@@ -158,7 +177,7 @@ def score_pairs(
     )
     requester, helper = requests.requester_ids[r], offers.helper_ids[o]
     avail, covered = availability(requests.slots[r], offers.slots[o])
-    trust_part, _ = trust(graph, requester, helper, offers, o, params)
+    trust_part, tie_codes = trust(graph, requester, helper, offers, o, params)
     helped = times_helped(history, requester, helper)
     parts = np.column_stack(
         [
@@ -176,4 +195,5 @@ def score_pairs(
         "same_neighbourhood": same_nb,
         "overlap_slots": covered,
         "times_helped": helped,
+        "tie": tie_codes,
     }

@@ -148,36 +148,66 @@ class OfferBatch:
         )
 
 
-class TrustGraph:
-    """Symmetric trust weights in [0, 1] between residents, as a sparse CSR matrix."""
+# Kinds of direct tie, as bits (a pair can have several): declared or derived from help
+# (`knows`, `group`, `helped`), and both vouched for by the same community worker.
+TIE_DECLARED = 1
+TIE_VOUCH = 2
 
-    def __init__(self, resident_ids: np.ndarray, matrix: sparse.csr_matrix) -> None:
+
+class TrustGraph:
+    """Symmetric trust weights in [0, 1] between residents, as a sparse CSR matrix, with the
+    kind bits of each tie in `kinds` (same sparsity structure)."""
+
+    def __init__(
+        self,
+        resident_ids: np.ndarray,
+        matrix: sparse.csr_matrix,
+        kinds: sparse.csr_matrix | None = None,
+    ) -> None:
         self.resident_ids = np.asarray(resident_ids, dtype=np.int64)  # sorted
         self.matrix = matrix.tocsr()
+        if kinds is None:
+            kinds = self.matrix.copy()
+            kinds.data = np.full(len(kinds.data), TIE_DECLARED, np.int64)
+        self.kinds = kinds
 
     @classmethod
-    def from_edges(cls, a, b, weight) -> TrustGraph:
-        """Build from edge lists; the strongest weight per pair counts, in both directions."""
+    def from_edges(cls, a, b, weight, kind=None) -> TrustGraph:
+        """Build from edge lists; the strongest weight per pair counts, in both directions,
+        and the kinds of all its edges are kept (default: declared)."""
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         weight = np.asarray(weight, np.float64)
-        if not (len(a) == len(b) == len(weight)):
-            raise EngineInputError("trust", "edge lists a, b and weight differ in length")
+        kind = (
+            np.full(len(a), TIE_DECLARED, np.int64) if kind is None else np.asarray(kind, np.int64)
+        )
+        if not (len(a) == len(b) == len(weight) == len(kind)):
+            raise EngineInputError("trust", "edge lists a, b, weight and kind differ in length")
         if len(weight) and (~np.isfinite(weight) | (weight < 0) | (weight > 1)).any():
             raise EngineInputError("trust.weight", "weights must lie in [0, 1]")
-        keep = a != b
-        a, b, weight = a[keep], b[keep], weight[keep]
+        keep = (a != b) & (weight > 0)
+        a, b, weight, kind = a[keep], b[keep], weight[keep], kind[keep]
         ids = np.unique(np.concatenate([a, b]))
         ia, ib = np.searchsorted(ids, a), np.searchsorted(ids, b)
         rows, cols = np.concatenate([ia, ib]), np.concatenate([ib, ia])
         data = np.concatenate([weight, weight])
+        kinds = np.concatenate([kind, kind])
         n = len(ids)
         keys = rows.astype(np.int64) * n + cols
         order = np.lexsort((data, keys))  # by pair, strongest weight last
-        keys, data = keys[order], data[order]
-        last = np.r_[keys[1:] != keys[:-1], True] if len(keys) else np.empty(0, bool)
-        keys, data = keys[last], data[last]
-        matrix = sparse.csr_matrix((data, (keys // max(n, 1), keys % max(n, 1))), shape=(n, n))
-        return cls(ids, matrix)
+        keys, data, kinds = keys[order], data[order], kinds[order]
+        if len(keys):
+            first = np.r_[True, keys[1:] != keys[:-1]]
+            kinds = np.bitwise_or.reduceat(kinds, np.flatnonzero(first))
+            last = np.r_[keys[1:] != keys[:-1], True]
+            keys, data = keys[last], data[last]
+        # Keys are unique and sorted row-major: the CSR arrays follow directly (canonical,
+        # sorted indices), and the kinds share the structure entry for entry.
+        width = max(n, 1)
+        indptr = np.r_[0, np.cumsum(np.bincount(keys // width, minlength=n))].astype(np.int64)
+        indices = (keys % width).astype(np.int32)
+        matrix = sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+        kind_matrix = sparse.csr_matrix((kinds.astype(np.int64), indices, indptr), shape=(n, n))
+        return cls(ids, matrix, kind_matrix)
 
     @classmethod
     def empty(cls) -> TrustGraph:
@@ -251,6 +281,9 @@ class Candidates:
     same_neighbourhood: np.ndarray
     overlap_slots: np.ndarray  # the request's slots the helper covers (mask)
     times_helped: np.ndarray
+    tie: np.ndarray  # TIE_* code of the strongest tie kind (see scoring.tie_codes)
+    vouched: np.ndarray  # the helper is vouched for by a community worker
+    social_only: np.ndarray  # found only through a tie or past help, not by proximity
 
     def __len__(self) -> int:
         return len(self.request_idx)
@@ -263,4 +296,4 @@ class Candidates:
         i = np.empty(0, np.int64)
         f = np.empty(0, np.float64)
         b = np.empty(0, bool)
-        return cls(i, i, i, f, np.empty((0, 6), np.float32), f, b, b, i, i)
+        return cls(i, i, i, f, np.empty((0, 6), np.float32), f, b, b, i, i, i, b, b)

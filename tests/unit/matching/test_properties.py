@@ -90,9 +90,9 @@ def test_adding_a_trust_tie_never_lowers_the_trust_part(edges, a, b, weight):
 
     def strengths(edge_list):
         if not edge_list:
-            return tie_strength(TrustGraph.empty(), pairs_a, pairs_b, DEFAULT_PARAMS)
+            return tie_strength(TrustGraph.empty(), pairs_a, pairs_b, DEFAULT_PARAMS)[0]
         ea, eb, ew = zip(*edge_list, strict=True)
-        return tie_strength(TrustGraph.from_edges(ea, eb, ew), pairs_a, pairs_b, DEFAULT_PARAMS)
+        return tie_strength(TrustGraph.from_edges(ea, eb, ew), pairs_a, pairs_b, DEFAULT_PARAMS)[0]
 
     before = strengths(edges)
     after = strengths([*edges, (a, b, weight)])
