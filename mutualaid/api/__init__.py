@@ -4,14 +4,16 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..extensions import csrf
+from .auth import blp as auth_blp
 from .docs import bp as docs_bp
 from .health import blp as health_blp
+from .me import blp as me_blp
 
 
 def register_api(app: Flask) -> None:
     """Register the API blueprints (token-authenticated, so exempt from form CSRF)."""
     api = Api(app)
-    for blueprint in (health_blp,):
+    for blueprint in (health_blp, auth_blp, me_blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.extensions["mutualaid_api"] = api

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, request
+from flask import request
 from flask_login import current_user
 
 from ..errors import NotAllowed, NotAuthenticated
@@ -17,6 +17,7 @@ from ..models import User
 from ..services.tokens import user_for_api_token
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_CACHE_KEY = "mutualaid.api_user"
 
 
 def _bearer() -> str | None:
@@ -27,8 +28,11 @@ def _bearer() -> str | None:
 
 def api_user() -> User:
     """The caller: from the Bearer token, else (reads only) the browser session."""
-    if getattr(g, "api_user", None) is not None:
-        return g.api_user
+    # Cached per request (in its WSGI environ, not in `g`: an app context, and so `g`, can
+    # outlive one request, e.g. in tests, and the next request may carry another token).
+    cached = request.environ.get(_CACHE_KEY)
+    if cached is not None:
+        return cached
     secret = _bearer()
     if secret is not None:
         user = user_for_api_token(secret)
@@ -40,7 +44,7 @@ def api_user() -> User:
         raise NotAuthenticated(
             "sign in with an API token (Authorization: Bearer …)", rule="bearer_token"
         )
-    g.api_user = user
+    request.environ[_CACHE_KEY] = user
     return user
 
 

@@ -1,0 +1,97 @@
+"""/api/v1/auth/tokens: get an API token with email and password, list and revoke your own."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..extensions import limiter
+from ..models.vocab import ROLES
+from ..services.api_tokens import (
+    create_api_token_with_password,
+    list_api_tokens,
+    revoke_api_token,
+)
+from .access import api_access, api_user
+
+blp = Blueprint(
+    "auth_api",
+    __name__,
+    url_prefix="/api/v1/auth",
+    description="API tokens: `Authorization: Bearer <token>` on every other call",
+)
+
+
+class TokenRequestSchema(Schema):
+    email = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+    label = fields.String(
+        load_default="API", metadata={"description": "a name for the token, e.g. 'my phone'"}
+    )
+
+
+class TokenSchema(Schema):
+    id = fields.Integer(required=True)
+    label = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    last_used_at = fields.DateTime(allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = fields.String(
+        required=True, metadata={"description": "the secret: shown only in this answer"}
+    )
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class TokenPageSchema(Schema):
+    items = fields.List(fields.Nested(TokenSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    # Guessing passwords through the API is as slow as through the sign-in page.
+    decorators = (limiter.limit("10 per minute", methods=["POST"]),)
+
+    # Public: the email and password in the body are the credentials.
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(201, NewTokenSchema)
+    @blp.alt_response(401, description="email or password is not correct")
+    def post(self, body):
+        """Sign in with email and password and get a new API token (shown once)."""
+        token, secret = create_api_token_with_password(
+            body["email"], body["password"], body["label"]
+        )
+        return {
+            "id": token.id,
+            "label": token.label,
+            "created_at": token.created_at,
+            "last_used_at": None,
+            "token": secret,
+        }
+
+    @api_access(*ROLES)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, TokenPageSchema)
+    def get(self, args):
+        """Your API tokens that still work, newest first (never their secrets)."""
+        items, total = list_api_tokens(api_user().id, page=args["page"], per_page=args["per_page"])
+        return {"items": items, "total": total, **args}
+
+
+@blp.route("/tokens/<int:token_id>")
+class TokenItem(MethodView):
+    @api_access(*ROLES)
+    @blp.response(204)
+    @blp.alt_response(404, description="not one of your tokens")
+    def delete(self, token_id: int):
+        """Revoke one of your API tokens: it stops working at once."""
+        revoke_api_token(api_user().id, token_id)

@@ -1,0 +1,232 @@
+"""The JSON API for accounts and own data: tokens, /me, export, erasure, audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from mutualaid.extensions import db, limiter
+from mutualaid.models import Resident, SecretToken, User
+from mutualaid.services.accounts import create_user, register_resident
+from mutualaid.services.audit import record_view
+from tests.conftest import make_test_app
+
+PASSWORD = "een-lang-wachtwoord"
+
+
+def make_resident(email="anna@example.org", first_name="Anna", **extra) -> User:
+    return register_resident(
+        first_name=first_name,
+        email=email,
+        password=PASSWORD,
+        consent=True,
+        phone="0612345678",
+        postcode="7551 AB",
+        house_number="12a",
+        **extra,
+    )
+
+
+def get_token(client, email="anna@example.org", label="test") -> str:
+    response = client.post(
+        "/api/v1/auth/tokens", json={"email": email, "password": PASSWORD, "label": label}
+    )
+    assert response.status_code == 201, response.json
+    return response.json["token"]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_email_and_password_give_a_token_that_opens_me(client):
+    make_resident()
+    token = get_token(client)
+    assert token.startswith("ma_")
+    me = client.get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json["first_name"] == "Anna"
+    assert me.json["postcode"] == "7551AB" and me.json["house_number"] == "12a"
+    assert me.json["languages"] == ["nl"]
+    # Only the hash is stored.
+    stored = db.session.scalars(select(SecretToken.token_hash)).all()
+    assert token not in stored
+
+
+def test_a_wrong_password_gets_no_token(client):
+    make_resident()
+    response = client.post(
+        "/api/v1/auth/tokens", json={"email": "anna@example.org", "password": "wrong-password"}
+    )
+    assert response.status_code == 401
+    assert response.json["error"] == "unauthenticated"
+    assert "token" not in response.json
+
+
+def test_me_without_a_token_is_401(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401 and response.json["rule"] == "bearer_token"
+
+
+def test_tokens_are_listed_without_secrets_and_a_revoked_one_is_401(client):
+    make_resident()
+    first = get_token(client, label="telefoon")
+    second = get_token(client, label="laptop")
+    listed = client.get("/api/v1/auth/tokens", headers=bearer(first))
+    assert listed.status_code == 200
+    assert listed.json["total"] == 2
+    assert [t["label"] for t in listed.json["items"]] == ["laptop", "telefoon"]
+    assert first not in listed.get_data(as_text=True)
+    assert all("token" not in t for t in listed.json["items"])
+
+    laptop_id = listed.json["items"][0]["id"]
+    revoked = client.delete(f"/api/v1/auth/tokens/{laptop_id}", headers=bearer(first))
+    assert revoked.status_code == 204
+    assert client.get("/api/v1/me", headers=bearer(second)).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(first)).status_code == 200
+    assert client.get("/api/v1/auth/tokens", headers=bearer(first)).json["total"] == 1
+
+
+def test_someone_elses_token_cannot_be_revoked(client):
+    make_resident()
+    make_resident(email="bert@example.org", first_name="Bert")
+    anna = get_token(client)
+    bert = get_token(client, email="bert@example.org")
+    bert_id = client.get("/api/v1/auth/tokens", headers=bearer(bert)).json["items"][0]["id"]
+    response = client.delete(f"/api/v1/auth/tokens/{bert_id}", headers=bearer(anna))
+    assert response.status_code == 404 and response.json["field"] == "token_id"
+    assert client.get("/api/v1/me", headers=bearer(bert)).status_code == 200
+
+
+def test_me_can_be_changed_and_bad_values_name_the_field(client):
+    make_resident()
+    token = get_token(client)
+    changed = client.patch(
+        "/api/v1/me",
+        headers=bearer(token),
+        json={"last_name": "Jansen", "languages": ["nl", "tr"], "channels": ["phone"]},
+    )
+    assert changed.status_code == 200
+    assert changed.json["last_name"] == "Jansen"
+    assert changed.json["languages"] == ["nl", "tr"] and changed.json["channels"] == ["phone"]
+
+    bad = client.patch("/api/v1/me", headers=bearer(token), json={"languages": ["xx"]})
+    assert bad.status_code == 422 and bad.json["field"] == "languages"
+    bad = client.patch("/api/v1/me", headers=bearer(token), json={"phone": "bel me"})
+    assert bad.status_code == 422 and bad.json["field"] == "phone"
+    bad = client.patch("/api/v1/me", headers=bearer(token), json={"first_name": "  "})
+    assert bad.status_code == 422 and bad.json["field"] == "first_name"
+    unknown = client.patch("/api/v1/me", headers=bearer(token), json={"role": "admin"})
+    assert unknown.status_code == 422
+    assert db.session.scalar(select(User.role).where(User.email == "anna@example.org")) == (
+        "resident"
+    )
+
+
+def test_changing_email_to_one_in_use_is_a_conflict(client):
+    make_resident()
+    make_resident(email="bert@example.org", first_name="Bert")
+    token = get_token(client)
+    response = client.patch("/api/v1/me", headers=bearer(token), json={"email": "bert@example.org"})
+    assert response.status_code == 409 and response.json["field"] == "email"
+
+
+def test_a_browser_session_may_read_me_but_not_delete_it(client):
+    make_resident()
+    client.post("/auth/login", data={"email": "anna@example.org", "password": PASSWORD})
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.delete("/api/v1/me").status_code == 401
+    assert db.session.scalar(select(Resident.erased_at)) is None
+
+
+def test_export_holds_my_data_and_audit_names_the_professional(client):
+    user = make_resident()
+    worker = create_user("coach@example.org", PASSWORD, "worker", "Wijkcoach Noord")
+    record_view(worker.id, "resident", [user.resident_id], reason="follow-up")
+    token = get_token(client)
+    export = client.get("/api/v1/me/export", headers=bearer(token))
+    assert export.status_code == 200
+    data = export.json
+    assert data["profile"]["email"] == "anna@example.org"
+    assert data["consents"][0]["purpose"] == "matching"
+    assert data["audit_events"][0]["actor"] == "Wijkcoach Noord"
+
+    audit = client.get("/api/v1/me/audit", headers=bearer(token))
+    assert audit.status_code == 200 and audit.json["total"] == 1
+    item = audit.json["items"][0]
+    assert item["actor"] == "Wijkcoach Noord" and item["actor_role"] == "worker"
+    assert item["action"] == "view:resident" and item["reason"] == "follow-up"
+
+
+def test_delete_me_erases_and_the_token_stops_working(client):
+    make_resident()
+    token = get_token(client)
+    assert client.delete("/api/v1/me", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    resident = db.session.scalar(select(Resident))
+    assert resident.erased_at is not None and resident.email is None
+    # The email is free again.
+    make_resident()
+
+
+def test_notifications_list_and_mark_read(client):
+    from mutualaid.services.notifications import notify
+
+    user = make_resident()
+    notify(user.resident_id, "test", "k:1", "Eerste", "Tekst 1")
+    notify(user.resident_id, "test", "k:2", "Tweede", "Tekst 2")
+    token = get_token(client)
+    listed = client.get("/api/v1/me/notifications", headers=bearer(token)).json
+    assert [n["subject"] for n in listed["items"]] == ["Tweede", "Eerste"]
+    assert listed["unread"] == 2
+    first_id = listed["items"][1]["id"]
+    read = client.post(f"/api/v1/me/notifications/{first_id}/read", headers=bearer(token))
+    assert read.status_code == 200 and read.json["read_at"]
+    assert client.get("/api/v1/me/notifications", headers=bearer(token)).json["unread"] == 1
+    assert client.post("/api/v1/me/notifications/read", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/me/notifications", headers=bearer(token)).json["unread"] == 0
+    assert client.post(
+        "/api/v1/me/notifications/99999/read", headers=bearer(token)
+    ).status_code == (404)
+
+
+@pytest.fixture
+def rate_limited_client(app_ctx, instance_path):
+    """A client of an app with rate limits on; the shared limiter is switched off after."""
+    limited = make_test_app(
+        app_ctx.config["SQLALCHEMY_DATABASE_URI"],
+        app_ctx.config["REDIS_URL"],
+        instance_path,
+        RATELIMIT_ENABLED=True,
+    )
+    limiter.reset()
+    try:
+        yield limited.test_client()
+    finally:
+        limiter.reset()
+        limiter.enabled = False  # the limiter object is shared by every app in this process
+
+
+def test_the_token_endpoint_is_rate_limited(rate_limited_client):
+    codes = [
+        rate_limited_client.post(
+            "/api/v1/auth/tokens", json={"email": "x@example.org", "password": "wrong-password"}
+        ).status_code
+        for _ in range(12)
+    ]
+    assert codes[:10] == [401] * 10
+    assert codes[-1] == 429
+
+
+def test_the_openapi_document_lists_auth_and_me(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for path in ("/api/v1/auth/tokens", "/api/v1/me", "/api/v1/me/export", "/api/v1/me/audit"):
+        assert path in paths
+
+
+@pytest.mark.parametrize("per_page", [0, 101])
+def test_pagination_bounds_are_checked(client, per_page):
+    make_resident()
+    token = get_token(client)
+    response = client.get(f"/api/v1/auth/tokens?per_page={per_page}", headers=bearer(token))
+    assert response.status_code == 422
