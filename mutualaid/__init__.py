@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    register_logging(app)
     register_database(app)
     register_extensions(app)
     register_security_headers(app)
@@ -29,6 +30,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    from .logs import configure_logging, register_request_ids
+
+    if not app.config.get("TESTING"):  # pytest captures logs its own way
+        configure_logging(json_lines=app.config["LOG_JSON"])
+    register_request_ids(app)
 
 
 def register_database(app: Flask) -> None:

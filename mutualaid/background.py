@@ -108,8 +108,12 @@ def enqueue(
     **kwargs: Any,
 ):
     """Enqueue a job by dotted path (`mutualaid.jobs.ping`) with retries and a timeout."""
+    from .logs import current_request_id
+
     retry = Retry(max=retries, interval=[5, 30, 120]) if retries else None
-    return get_queue(queue).enqueue(func, *args, job_id=job_id, retry=retry, **kwargs)
+    # The enqueuing web request's id travels with the job, so its log lines can be joined.
+    meta = {"request_id": current_request_id()} if current_request_id() else None
+    return get_queue(queue).enqueue(func, *args, job_id=job_id, retry=retry, meta=meta, **kwargs)
 
 
 def is_embedded(app: Flask | None = None) -> bool:

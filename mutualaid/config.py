@@ -124,6 +124,9 @@ def load_config(instance_path: Path | None = None) -> dict:
 
     return {
         "ENV_NAME": env,
+        # Log lines as JSON objects (default in production) or plain text.
+        "LOG_JSON": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text")
+        == "json",
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": secret_key or _development_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(

@@ -11,6 +11,7 @@ from rq.exceptions import StopRequested
 from rq.worker import WorkerStatus
 
 from .extensions import db
+from .logs import set_request_id
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ class AppWorker(Worker):
         log.info(
             "warm matcher refreshed in %.1f ms: %s", (time.perf_counter() - started) * 1000, changed
         )
+
+    def perform_job(self, job, queue, *args, **kwargs):
+        # Log lines of the job carry the id of the request that enqueued it (else the job id).
+        set_request_id((job.meta or {}).get("request_id") or job.id)
+        try:
+            return super().perform_job(job, queue, *args, **kwargs)
+        finally:
+            set_request_id(None)
 
     def main_work_horse(self, job, queue):
         db.engine.dispose(close=False)
