@@ -15,7 +15,7 @@ from .candidates import OfferIndex
 from .errors import EngineInputError
 from .explain import explain, explain_one, format_distance
 from .learning import LearnedWeights, fit_weights, ndcg_at_k
-from .params import DEFAULT_PARAMS, ENGINE_VERSION, PART_NAMES, Params, Weights
+from .params import DEFAULT_PARAMS, ENGINE_VERSION, PART_NAMES, POLICY_PARTS, Params, Weights
 from .ranking import rank
 from .types import Candidates, Exclusions, History, OfferBatch, RequestBatch, TrustGraph
 
@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_PARAMS",
     "ENGINE_VERSION",
     "PART_NAMES",
+    "POLICY_PARTS",
     "Assignment",
     "Candidates",
     "EngineInputError",

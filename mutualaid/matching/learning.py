@@ -1,8 +1,11 @@
 """Learning ranking weights from outcomes (accepted/done = 1, declined/ignored = 0).
 
 A logistic regression on the six score parts, validated on held-out requests with NDCG@5
-against the default weights. The learned weights are used only when there is enough data and
-they rank the held-out outcomes better; otherwise the defaults stay, with the reason.
+against the default weights. Only the predictive parts take learned weights; the policy parts
+(`POLICY_PARTS`: fairness, continuity, language) keep their configured weights, and the
+predictive ones share the rest in the learned proportions. The learned weights are used only
+when there is enough data and they rank the held-out outcomes better; otherwise the defaults
+stay, with the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import EngineInputError
-from .params import PART_NAMES, Weights
+from .params import PART_NAMES, POLICY_PARTS, Weights
 
 
 @dataclass
@@ -83,12 +86,16 @@ def fit_weights(
     split = GroupShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
     train, test = next(split.split(parts, labels, groups))
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
+    # All six parts go into the fit (so policy parts do not bias the others), but only the
+    # predictive coefficients become weights.
     model.fit(parts[train], labels[train])
-    learned = np.clip(model.coef_.ravel(), 0.0, None)
-    if learned.sum() <= 0:
-        return LearnedWeights(defaults, False, "no part predicts acceptance", "default")
-    learned = learned / learned.sum()
     default_array = defaults.as_array()
+    policy = np.array([name in POLICY_PARTS for name in PART_NAMES])
+    learned = np.where(policy, 0.0, np.clip(model.coef_.ravel(), 0.0, None))
+    if learned.sum() <= 0:
+        return LearnedWeights(defaults, False, "no predictive part predicts acceptance", "default")
+    learned = learned / learned.sum() * (1.0 - default_array[policy].sum())
+    learned[policy] = default_array[policy]
     ndcg_learned = ndcg_at_k(parts[test] @ learned, labels[test], groups[test])
     ndcg_default = ndcg_at_k(parts[test] @ default_array, labels[test], groups[test])
     metrics = {

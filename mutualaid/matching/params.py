@@ -6,6 +6,12 @@ from dataclasses import asdict, dataclass, field
 
 ENGINE_VERSION = "1.0"
 PART_NAMES = ("proximity", "availability", "trust", "continuity", "language", "fairness")
+# Parts that are policy, not predictors of acceptance: learning keeps their configured weights.
+# Fairness spreads work and gives new helpers a first chance; continuity keeps the ties the
+# service exists to grow (outcome data rarely holds a previous helper, so a fit would drop it);
+# language fit protects the few who need their own language (the majority's outcomes would
+# learn it away). Learning fits only proximity, availability and trust.
+POLICY_PARTS = ("continuity", "language", "fairness")
 
 
 @dataclass(frozen=True)

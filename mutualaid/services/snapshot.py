@@ -11,10 +11,12 @@ from datetime import date, timedelta
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..matching.availability import slots_for_window
+from ..matching.types import TIE_DECLARED, TIE_VOUCH
 from ..models import (
     Category,
     HelpRequest,
@@ -33,6 +35,9 @@ from ..models.vocab import ACTIVE_MATCH_STATUSES
 
 NEWLY_ACTIVE_DAYS = 28
 RECENT_NOTIFICATION_DAYS = 7
+# Two residents vouched for by the same community worker: a weak direct tie (the worker
+# knows both), which makes the helper a candidate and is explained as a recommendation.
+VOUCH_TIE_WEIGHT = 0.5
 
 
 @dataclass
@@ -41,7 +46,7 @@ class Snapshot:
 
     requests: dict[str, np.ndarray]
     offers: dict[str, np.ndarray]
-    ties: tuple[np.ndarray, np.ndarray, np.ndarray]  # resident a, resident b, weight
+    ties: tuple[np.ndarray, ...]  # resident a, resident b, weight, kind bits (TIE_*)
     declined_pairs: np.ndarray  # (n, 2) request id, offer id
     blocked_pairs: np.ndarray  # (n, 2) resident id, resident id
     helped_pairs: np.ndarray  # (n, 3) requester id, helper id, times helped
@@ -73,6 +78,24 @@ def window_slots(start: date | None, end: date | None) -> int:
     if start is None or end is None:
         return 0
     return slots_for_window(start, end)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier (clamped to the month's last day)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, min(day.day, (next_month - timedelta(days=1)).day))
+
+
+def vog_valid_condition(today: date):
+    """A VOG counts while valid: until `expires_on` when set, else for VOG_VALID_MONTHS after
+    it was issued."""
+    issued_since = months_before(today, current_app.config["VOG_VALID_MONTHS"])
+    return or_(
+        VogRecord.expires_on >= today,
+        and_(VogRecord.expires_on.is_(None), VogRecord.issued_on >= issued_since),
+    )
 
 
 def load_requests(request_ids: list[int] | None, streets: StreetIds) -> dict[str, np.ndarray]:
@@ -202,11 +225,10 @@ def load_offers(streets: StreetIds, offer_ids: list[int] | None = None) -> dict[
         )
         .group_by(Notification.resident_id)
     )
-    vog_since = (now - timedelta(days=30.44 * current_app.config["VOG_VALID_MONTHS"])).date()
     vog_valid = set(
         db.session.scalars(
             select(VogRecord.resident_id).where(
-                VogRecord.issued_on >= vog_since, only(VogRecord.resident_id, helper_ids)
+                vog_valid_condition(now.date()), only(VogRecord.resident_id, helper_ids)
             )
         )
     )
@@ -263,13 +285,33 @@ def load_offers(streets: StreetIds, offer_ids: list[int] | None = None) -> dict[
     }
 
 
-def load_relations() -> tuple:
-    """Trust ties (confirmed), declined pairs, blocks and who helped whom before."""
+def load_ties() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Confirmed trust ties (knows, group, helped) and vouch ties (same worker), with kinds."""
     ties = db.session.execute(
         select(TrustTie.resident_a_id, TrustTie.resident_b_id, func.max(TrustTie.weight))
         .where(TrustTie.confirmed_at.is_not(None))
         .group_by(TrustTie.resident_a_id, TrustTie.resident_b_id)
     ).all()
+    first, second = aliased(Vouch), aliased(Vouch)
+    vouch_pairs = db.session.execute(
+        select(first.resident_id, second.resident_id)
+        .join(second, second.worker_user_id == first.worker_user_id)
+        .where(
+            first.resident_id < second.resident_id,
+            first.revoked_at.is_(None),
+            second.revoked_at.is_(None),
+        )
+        .distinct()
+    ).all()
+    rows = ties + [(a, b, VOUCH_TIE_WEIGHT) for a, b in vouch_pairs]
+    kinds = np.r_[
+        np.full(len(ties), TIE_DECLARED, np.int64), np.full(len(vouch_pairs), TIE_VOUCH, np.int64)
+    ]
+    return _array(rows, 0, np.int64), _array(rows, 1, np.int64), _array(rows, 2, np.float64), kinds
+
+
+def load_relations() -> tuple:
+    """Trust ties (with kinds), declined pairs, blocks and who helped whom before."""
     declined = db.session.execute(
         select(Match.request_id, Match.offer_id).where(Match.status == "declined")
     ).all()
@@ -281,7 +323,7 @@ def load_relations() -> tuple:
         .group_by(HelpRequest.requester_id, Match.helper_id)
     ).all()
     return (
-        (_array(ties, 0, np.int64), _array(ties, 1, np.int64), _array(ties, 2, np.float64)),
+        load_ties(),
         np.array(declined, dtype=np.int64).reshape(-1, 2),
         np.array(blocks, dtype=np.int64).reshape(-1, 2),
         np.array(helped, dtype=np.int64).reshape(-1, 3),

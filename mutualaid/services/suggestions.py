@@ -1,9 +1,15 @@
-"""Writing ranked suggestions in bulk: upsert the new top-k, expire the ones that dropped out.
+"""Writing ranked suggestions: only what changed (new, re-scored, dropped) is written.
 
-Accepted, invited, done and declined matches are never touched: the upsert only updates rows
-whose status is still `suggested`. PostgreSQL gets COPY into a temporary table and one
-INSERT ... SELECT ... ON CONFLICT (about a million rows in a few seconds); SQLite an executemany
-of the same upsert.
+Accepted, invited, done and declined matches are never touched: only rows whose status is still
+`suggested` are updated or expired. A suggestion whose rank, score, parts, distance and
+explanations are all unchanged is not rewritten at all (its `matching_run_id` stays the run
+that last changed it), so a re-match where nothing changed writes nothing.
+
+PostgreSQL: the rows go through COPY (text, built column-wise) into a temporary staging table,
+then ONE statement inserts the new rows, updates the changed ones and expires the dropped ones
+(`INSERT ... ON CONFLICT DO UPDATE ... WHERE <something differs>` and an `UPDATE ... NOT
+EXISTS` as data-modifying CTEs). SQLite: the same rule, with the comparison done in Python and
+an executemany of the changed rows.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models import SCORE_PARTS, Match
 
-COLUMNS = (
+# The columns that come from the ranking, in COPY order; engine_version and matching_run_id
+# are constants per run and go into the statement as parameters.
+VALUES = (
     "request_id",
     "offer_id",
     "helper_id",
@@ -27,16 +35,15 @@ COLUMNS = (
     "distance_m",
     "explanation_nl",
     "explanation_en",
-    "engine_version",
-    "matching_run_id",
 )
+# What makes a suggestion "changed" (helper_id follows from offer_id).
+COMPARED = VALUES[3:]
 CHUNK = 10_000
-TEMP_TABLE = (
+STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS new_suggestions (request_id integer, offer_id integer, "
     "helper_id integer, rank integer, score float8, "
     + "".join(f"score_{p} float8, " for p in SCORE_PARTS)
-    + "distance_m float8, explanation_nl text, explanation_en text, engine_version text, "
-    "matching_run_id text) ON COMMIT DELETE ROWS"
+    + "distance_m float8, explanation_nl text, explanation_en text) ON COMMIT DELETE ROWS"
 )
 
 
@@ -58,97 +65,168 @@ class SuggestionRows:
         return len(self.request_id)
 
 
-def _records(rows: SuggestionRows, version: str, run_id: str | None) -> list[tuple]:
-    parts = np.clip(np.asarray(rows.parts, dtype=float), 0.0, 1.0).round(6).tolist()
-    scores = np.clip(np.asarray(rows.score, dtype=float), 0.0, 1.0).round(6).tolist()
+def _columns(rows: SuggestionRows) -> list[list]:
+    """The VALUES columns as Python lists, rounded as stored (so re-runs compare equal)."""
+    parts = np.clip(np.asarray(rows.parts, dtype=np.float64), 0.0, 1.0).round(6)
     return [
-        (r, o, h, k, s, *p, round(d, 1), nl, en, version, run_id)
-        for r, o, h, k, s, p, d, nl, en in zip(
-            rows.request_id.tolist(),
-            rows.offer_id.tolist(),
-            rows.helper_id.tolist(),
-            rows.rank.tolist(),
-            scores,
-            parts,
-            np.asarray(rows.distance_m, float).tolist(),
-            rows.explanation_nl,
-            rows.explanation_en,
-            strict=True,
-        )
+        np.asarray(rows.request_id, np.int64).tolist(),
+        np.asarray(rows.offer_id, np.int64).tolist(),
+        np.asarray(rows.helper_id, np.int64).tolist(),
+        np.asarray(rows.rank, np.int64).tolist(),
+        np.clip(np.asarray(rows.score, np.float64), 0.0, 1.0).round(6).tolist(),
+        *(parts[:, i].tolist() for i in range(parts.shape[1])),
+        np.asarray(rows.distance_m, np.float64).round(1).tolist(),
+        list(rows.explanation_nl),
+        list(rows.explanation_en),
     ]
 
 
-def _write_postgres(records: list[tuple], now) -> None:
-    raw = db.session.connection().connection.driver_connection  # psycopg 3
-    columns = ", ".join(COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[3:])
-    with raw.cursor() as cursor:
-        cursor.execute(TEMP_TABLE)
-        cursor.execute("TRUNCATE new_suggestions")
-        with cursor.copy(f"COPY new_suggestions ({columns}) FROM STDIN") as copy:
-            for record in records:
-                copy.write_row(record)
-        cursor.execute(
-            f"INSERT INTO matches ({columns}, status, proposed_by, created_at, updated_at, "
-            f"status_changed_at) SELECT {columns}, 'suggested', 'engine', %(now)s, %(now)s, "
-            f"%(now)s FROM new_suggestions ON CONFLICT (request_id, offer_id) DO UPDATE SET "
-            f"{updates}, updated_at = excluded.updated_at WHERE matches.status = 'suggested'",
-            {"now": now},
+def _copy_text(rows: SuggestionRows) -> str:
+    """The rows as COPY text, built column by column (one str() per value, one join)."""
+    parts = np.clip(np.asarray(rows.parts, dtype=np.float64), 0.0, 1.0).round(6)
+    numbers = [
+        np.asarray(rows.request_id, np.int64).astype(str),
+        np.asarray(rows.offer_id, np.int64).astype(str),
+        np.asarray(rows.helper_id, np.int64).astype(str),
+        np.asarray(rows.rank, np.int64).astype(str),
+        np.clip(np.asarray(rows.score, np.float64), 0.0, 1.0).round(6).astype(str),
+        *(parts[:, i].astype(str) for i in range(parts.shape[1])),
+        np.asarray(rows.distance_m, np.float64).round(1).astype(str),
+    ]
+    # Explanations never hold tabs, newlines or backslashes; escape anyway to be safe.
+    texts = [[_escape(t) for t in column] for column in (rows.explanation_nl, rows.explanation_en)]
+    lines = map("\t".join, zip(*(c.tolist() for c in numbers), *texts, strict=True))
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
         )
+    return text
 
 
-def _write_sqlite(records: list[tuple], now) -> None:
+def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_id, now) -> dict:
+    raw = db.session.connection().connection.driver_connection  # psycopg 3
+    columns = ", ".join(VALUES)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in VALUES[2:])
+    differs = (
+        f"({', '.join(f'matches.{c}' for c in COMPARED)}) IS DISTINCT FROM "
+        f"({', '.join(f'excluded.{c}' for c in COMPARED)})"
+    )
+    with raw.cursor() as cursor:
+        cursor.execute(STAGING)
+        cursor.execute("TRUNCATE new_suggestions")
+        if len(rows):
+            with cursor.copy(f"COPY new_suggestions ({columns}) FROM STDIN") as copy:
+                copy.write(_copy_text(rows))
+        cursor.execute(
+            f"""
+            WITH upserted AS (
+                INSERT INTO matches ({columns}, engine_version, matching_run_id, status,
+                    proposed_by, created_at, updated_at, status_changed_at)
+                SELECT {columns}, %(version)s, %(run)s, 'suggested', 'engine', %(now)s,
+                    %(now)s, %(now)s
+                FROM new_suggestions
+                ON CONFLICT (request_id, offer_id) DO UPDATE SET {updates},
+                    engine_version = excluded.engine_version,
+                    matching_run_id = excluded.matching_run_id,
+                    updated_at = excluded.updated_at
+                WHERE matches.status = 'suggested' AND {differs}
+                RETURNING (xmax = 0) AS inserted
+            ), expired AS (
+                UPDATE matches SET status = 'expired', status_changed_at = %(now)s,
+                    updated_at = %(now)s
+                WHERE matches.status = 'suggested' AND matches.request_id = ANY(%(requests)s)
+                  AND NOT EXISTS (
+                    SELECT 1 FROM new_suggestions n
+                    WHERE n.request_id = matches.request_id AND n.offer_id = matches.offer_id)
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FILTER (WHERE inserted) FROM upserted),
+                   (SELECT count(*) FILTER (WHERE NOT inserted) FROM upserted),
+                   (SELECT count(*) FROM expired)
+            """,
+            {"version": version, "run": run_id, "now": now, "requests": list(request_ids)},
+        )
+        inserted, updated, expired = cursor.fetchone()
+    return {"inserted": inserted, "updated": updated, "expired": expired}
+
+
+def _current(request_ids: list[int]) -> dict[tuple[int, int], tuple]:
+    """(request, offer) -> (id, status, compared values) of these requests' matches."""
+    found = {}
+    compared = [getattr(Match, c) for c in COMPARED]
+    for start in range(0, len(request_ids), CHUNK):
+        for row in db.session.execute(
+            select(Match.request_id, Match.offer_id, Match.id, Match.status, *compared).where(
+                Match.request_id.in_(request_ids[start : start + CHUNK])
+            )
+        ):
+            found[(row[0], row[1])] = (row[2], row[3], tuple(row[4:]))
+    return found
+
+
+def _write_sqlite(rows: SuggestionRows, request_ids: list[int], version, run_id, now) -> dict:
+    current = _current(request_ids)
     table = Match.__table__
     statement = sqlite_insert(table)
+    changing = (*VALUES[2:], "engine_version", "matching_run_id", "updated_at")
     statement = statement.on_conflict_do_update(
         index_elements=["request_id", "offer_id"],
-        set_={c: statement.excluded[c] for c in (*COLUMNS[3:], "updated_at")},
+        set_={c: statement.excluded[c] for c in changing},
         where=table.c.status == "suggested",
     )
     fixed = {
+        "engine_version": version,
+        "matching_run_id": run_id,
         "status": "suggested",
         "proposed_by": "engine",
         "created_at": now,
         "updated_at": now,
         "status_changed_at": now,
     }
+    records, inserted, updated = [], 0, 0
+    for values in zip(*_columns(rows), strict=True):
+        existing = current.get((values[0], values[1]))
+        if existing is None:
+            inserted += 1
+        elif existing[1] != "suggested" or existing[2] == values[3:]:
+            continue  # never touched, or unchanged
+        else:
+            updated += 1
+        records.append(dict(zip(VALUES, values, strict=True), **fixed))
     for start in range(0, len(records), CHUNK):
-        db.session.execute(
-            statement,
-            [dict(zip(COLUMNS, r, strict=True), **fixed) for r in records[start : start + CHUNK]],
-        )
-
-
-def _expire_dropped(rows: SuggestionRows, request_ids: list[int], now) -> int:
-    """Suggestions of these requests that are not in the new top-k become `expired`."""
+        db.session.execute(statement, records[start : start + CHUNK])
     keep = set(zip(rows.request_id.tolist(), rows.offer_id.tolist(), strict=True))
-    dropped = []
-    for start in range(0, len(request_ids), CHUNK):
-        current = db.session.execute(
-            select(Match.id, Match.request_id, Match.offer_id).where(
-                Match.status == "suggested",
-                Match.request_id.in_(request_ids[start : start + CHUNK]),
-            )
-        ).all()
-        dropped += [r.id for r in current if (r.request_id, r.offer_id) not in keep]
+    dropped = [
+        match_id
+        for key, (match_id, status, _) in current.items()
+        if status == "suggested" and key not in keep
+    ]
+    expired = 0
     for start in range(0, len(dropped), CHUNK):
-        db.session.execute(
+        expired += db.session.execute(
             update(Match)
             .where(Match.status == "suggested", Match.id.in_(dropped[start : start + CHUNK]))
             .values(status="expired", status_changed_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
-        )
-    return len(dropped)
+        ).rowcount
+    return {"inserted": inserted, "updated": updated, "expired": expired}
 
 
 def store_suggestions(
     rows: SuggestionRows, request_ids: list[int], version: str, run_id: str | None, now
 ) -> dict[str, int]:
-    """Make `rows` the suggestions of `request_ids` (the caller commits)."""
-    records = _records(rows, version, run_id)
-    if records:
-        if db.engine.dialect.name == "postgresql":
-            _write_postgres(records, now)
-        else:
-            _write_sqlite(records, now)
-    return {"written": len(records), "expired": _expire_dropped(rows, list(request_ids), now)}
+    """Make `rows` the suggestions of `request_ids`, writing only what changed (the caller
+    commits). Returns counts: written (= inserted + updated), inserted, updated, expired."""
+    request_ids = list(request_ids)
+    if db.engine.dialect.name == "postgresql":
+        counts = _write_postgres(rows, request_ids, version, run_id, now)
+    else:
+        counts = _write_sqlite(rows, request_ids, version, run_id, now)
+    return {"written": counts["inserted"] + counts["updated"], **counts}

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from .. import matching as engine
 from ..extensions import db
-from ..models import Match, Offer, ResidentBlock, TrustTie
+from ..models import Match, Offer, ResidentBlock, TrustTie, VogRecord, Vouch
 from ..models.base import utcnow
-from .snapshot import StreetIds, load_offers, load_relations, load_requests
+from .snapshot import StreetIds, load_offers, load_relations, load_requests, load_ties
 
 FULL_RELOAD_SECONDS = 600  # standing (VOG, vouches, feedback) changes rarely: reload it all
 
@@ -41,25 +41,41 @@ class WarmMatcher:
             self.synced_at, self.full_at = now, time.monotonic()
             db.session.rollback()
             return {"full": len(self.index)}
-        changed = set(
-            db.session.scalars(select(Offer.id).where(Offer.updated_at >= self.synced_at))
-        )
-        changed |= set(
-            db.session.scalars(select(Match.offer_id).where(Match.updated_at >= self.synced_at))
-        )
-        ties_changed = (
-            db.session.scalar(
-                select(TrustTie.id).where(TrustTie.updated_at >= self.synced_at).limit(1)
+        since = self.synced_at
+        changed = set(db.session.scalars(select(Offer.id).where(Offer.updated_at >= since)))
+        touched = db.session.execute(
+            select(Match.offer_id, Match.status).where(Match.updated_at >= since)
+        ).all()
+        changed |= {offer_id for offer_id, _ in touched}
+        # A new VOG or vouch changes the helper's standing (and a vouch, the vouch ties).
+        vouches = set(
+            db.session.scalars(
+                select(Vouch.resident_id).where(
+                    (Vouch.created_at >= since) | (Vouch.revoked_at >= since)
+                )
             )
-            is not None
         )
+        standing = vouches | set(
+            db.session.scalars(select(VogRecord.resident_id).where(VogRecord.recorded_at >= since))
+        )
+        if standing:
+            changed |= set(
+                db.session.scalars(select(Offer.id).where(Offer.helper_id.in_(sorted(standing))))
+            )
         if changed:
             fresh = engine.OfferBatch(**load_offers(self.streets, sorted(changed)))
             self.index.remove(sorted(changed))  # paused ones stay removed
             self.index.upsert(fresh)
-        if ties_changed:
-            ties, _, _, _ = load_relations()
+        ties_changed = vouches or (
+            db.session.scalar(select(TrustTie.id).where(TrustTie.updated_at >= since).limit(1))
+            is not None
+        )
+        if any(status == "done" for _, status in touched):
+            ties, _, _, helped = load_relations()  # completed help: new history
             self.trust = engine.TrustGraph.from_edges(*ties)
+            self.history = engine.History(helped[:, 0], helped[:, 1], helped[:, 2])
+        elif ties_changed:
+            self.trust = engine.TrustGraph.from_edges(*load_ties())
         self.synced_at = now
         db.session.rollback()
         return {"changed_offers": len(changed)}

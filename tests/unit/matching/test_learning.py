@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from mutualaid.matching import EngineInputError, Weights, fit_weights, ndcg_at_k
+from mutualaid.matching import (
+    PART_NAMES,
+    POLICY_PARTS,
+    EngineInputError,
+    Weights,
+    fit_weights,
+    ndcg_at_k,
+)
 
 
 def outcomes(n_requests: int, seed: int = 0):
@@ -52,3 +59,24 @@ def test_ndcg_is_one_for_a_perfect_ranking():
     groups = np.array([0, 0, 1, 1])
     assert ndcg_at_k(scores, labels, groups) == 1.0
     assert ndcg_at_k(-scores, labels, groups) < 1.0
+
+
+def test_learning_keeps_the_policy_parts_at_their_configured_weights():
+    # Simulated outcomes where only availability and trust predict acceptance: a plain fit
+    # would set fairness, continuity and language to zero.
+    parts, labels, groups = outcomes(400, seed=3)
+    configured = Weights(fairness=0.15, continuity=0.12, language=0.03)
+    result = fit_weights(parts, labels, groups, defaults=configured)
+    assert result.learned, result.reason
+    learned, wanted = result.weights.as_dict(), configured.as_array()
+    for name in POLICY_PARTS:
+        assert learned[name] == pytest.approx(wanted[PART_NAMES.index(name)], abs=1e-4)
+    assert max(learned, key=learned.get) == "availability"
+    assert sum(learned.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_thin_data_still_falls_back_with_policy_parts():
+    parts, labels, groups = outcomes(10, seed=3)
+    configured = Weights(fairness=0.3)
+    result = fit_weights(parts, labels, groups, defaults=configured)
+    assert not result.learned and result.weights == configured
