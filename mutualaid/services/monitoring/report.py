@@ -1,0 +1,242 @@
+"""The monitoring report of one municipality: figures per area and period, small counts hidden.
+
+Suppression runs per period over the whole area hierarchy (neighbourhoods, districts, the
+municipality) at once, whatever level is asked for; so the neighbourhood, district and
+municipality views of the same period hide the same cells and cannot be played off against
+each other. Requests opened is published together with its split by category, so both are
+suppressed as one table (rows: areas, columns: categories, with their sums). Range totals are
+not published: they would let two ranges be subtracted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from statistics import median
+
+from ...errors import NotFound
+from . import queries
+from .periods import LEVELS, period_label, resolve_range
+from .suppression import Equation, suppress
+
+COUNT_MEASURES = (
+    "requests_opened",
+    "requests_matched",
+    "requests_completed",
+    "active_helpers",
+    "new_helpers",
+    "repeat_requesters",
+)
+DERIVED_MEASURES = ("share_matched", "median_hours_to_match")
+MEASURES = COUNT_MEASURES + DERIVED_MEASURES
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published number: `value` is None when suppressed (or not defined, e.g. 0 of 0)."""
+
+    value: float | int | None
+    suppressed: bool = False
+
+    def text(self, threshold: int) -> str:
+        """The figure as shown: '<5' when suppressed, '' when not defined."""
+        if self.suppressed:
+            return f"<{threshold}"
+        if self.value is None:
+            return ""
+        if isinstance(self.value, float):
+            return f"{self.value:.2f}".rstrip("0").rstrip(".")
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+@dataclass
+class Report:
+    """Everything the pages, the API and the CSV show; no person appears in it."""
+
+    municipality: Area
+    level: str
+    period: str
+    periods: list[date]
+    threshold: int
+    areas: list[Area]
+    categories: list[tuple[str, str, str]]  # (code, Dutch name, English name)
+    figures: dict[tuple[str, str, date], Figure] = field(default_factory=dict)
+    category_mix: dict[tuple[str, str, date], Figure] = field(default_factory=dict)
+
+    @property
+    def start(self) -> date:
+        return self.periods[0]
+
+    def label(self, start: date) -> str:
+        return period_label(start, self.period)
+
+    def rows(self, level: str | None = None) -> list[Area]:
+        """The areas of one level (default: the report's level)."""
+        return [a for a in self.areas if a.level == (level or self.level)]
+
+    def area(self, code: str) -> Area:
+        for a in self.areas:
+            if a.code == code:
+                return a
+        raise NotFound("no such area in this municipality", field="area", rule="exists")
+
+    def figure(self, measure: str, area: str, start: date) -> Figure:
+        return self.figures[(measure, area, start)]
+
+    def mix(self, category: str, area: str, start: date) -> Figure:
+        return self.category_mix[(category, area, start)]
+
+
+def build_report(
+    municipality_code: str,
+    *,
+    level: str,
+    period: str,
+    start: date | None,
+    end: date | None,
+    today: date,
+    threshold: int,
+) -> Report:
+    """Figures of one municipality (NotFound if none of its neighbourhoods are imported)."""
+    from ...errors import Invalid
+
+    if level not in LEVELS:
+        raise Invalid(
+            "level must be municipality, district or neighbourhood", field="level", rule="choice"
+        )
+    starts, lower, upper = resolve_range(period, start, end, today)
+    hoods = queries.neighbourhoods_of(municipality_code)
+    if not hoods:
+        raise NotFound("no such municipality", field="municipality", rule="exists")
+    top = Area(
+        municipality_code, hoods[0].municipality_name or municipality_code, "municipality", None
+    )
+    districts: dict[str, Area] = {}
+    for n in hoods:
+        districts.setdefault(
+            n.district_code,
+            Area(n.district_code, n.district_name or n.district_code, "district", top.code),
+        )
+    areas = [top]
+    for district in districts.values():
+        areas.append(district)
+        areas += [
+            Area(n.code, n.name, "neighbourhood", n.district_code)
+            for n in hoods
+            if n.district_code == district.code
+        ]
+    code_of = {n.id: n.code for n in hoods}
+    cats = [(c.code, c.name_nl, c.name_en) for c in queries.categories()]
+    report = Report(top, level, period, starts, threshold, areas, cats)
+
+    args = (municipality_code, period, lower, upper)
+    opened = queries.requests_opened_by_category(*args)
+    durations = queries.time_to_match(*args)
+    grids = {
+        "requests_matched": {key: len(v) for key, v in durations.items()},
+        "requests_completed": queries.requests_completed(*args),
+        "active_helpers": queries.active_helpers(*args),
+        "new_helpers": queries.new_helpers(*args),
+        "repeat_requesters": queries.repeat_requesters(*args),
+    }
+    tree = _Tree(areas)
+    for p in starts:
+        _opened_and_mix(report, tree, code_of, opened, p)
+        for measure, grid in grids.items():
+            values = tree.roll_up({code_of[nid]: n for (nid, q), n in grid.items() if q == p})
+            hidden = suppress(
+                {a: values[a] for a in tree.order}, tree.equations(lambda a: a), threshold
+            )
+            for a in tree.order:
+                report.figures[(measure, a, p)] = _figure(values[a], a in hidden)
+        _derived(report, tree, code_of, durations, p)
+    return report
+
+
+class _Tree:
+    """The area hierarchy: which neighbourhoods make a district, which districts the whole."""
+
+    def __init__(self, areas: list[Area]) -> None:
+        self.order = [a.code for a in areas]
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for a in areas:
+            if a.parent is not None:
+                self.children[a.parent].append(a.code)
+
+    def roll_up(self, leaves: dict[str, int]) -> dict[str, int]:
+        """Neighbourhood counts summed into districts and the municipality."""
+        values: dict[str, int] = {}
+        for code in reversed(self.order):  # children come after their parent
+            kids = self.children.get(code)
+            values[code] = sum(values[k] for k in kids) if kids else leaves.get(code, 0)
+        return values
+
+    def equations(self, key) -> list[Equation]:
+        return [
+            Equation(key(parent), tuple(key(k) for k in kids))
+            for parent, kids in self.children.items()
+        ]
+
+    def collect(self, leaves: dict[str, list[float]]) -> dict[str, list[float]]:
+        """Lists of values (durations) gathered up the hierarchy."""
+        values: dict[str, list[float]] = {}
+        for code in reversed(self.order):
+            kids = self.children.get(code)
+            values[code] = (
+                [x for k in kids for x in values[k]] if kids else list(leaves.get(code, ()))
+            )
+        return values
+
+
+def _figure(value: int, hidden: bool) -> Figure:
+    return Figure(None, True) if hidden else Figure(value)
+
+
+def _opened_and_mix(report: Report, tree: _Tree, code_of, opened, p: date) -> None:
+    """Requests opened and its split by category, suppressed as one linked table."""
+    per_category = {
+        cat: tree.roll_up(
+            {code_of[nid]: n for (nid, q, c), n in opened.items() if q == p and c == cat}
+        )
+        for cat, _, _ in report.categories
+    }
+    totals = {a: sum(per_category[c][a] for c in per_category) for a in tree.order}
+    values: dict = {("all", a): totals[a] for a in tree.order}
+    for cat, by_area in per_category.items():
+        values.update({(cat, a): by_area[a] for a in tree.order})
+    equations = tree.equations(lambda a: ("all", a))
+    for cat in per_category:
+        equations += tree.equations(lambda a, cat=cat: (cat, a))
+    equations += [Equation(("all", a), tuple((cat, a) for cat in per_category)) for a in tree.order]
+    hidden = suppress(values, equations, report.threshold)
+    for (cat, a), value in values.items():
+        figure = _figure(value, (cat, a) in hidden)
+        if cat == "all":
+            report.figures[("requests_opened", a, p)] = figure
+        else:
+            report.category_mix[(cat, a, p)] = figure
+
+
+def _derived(report: Report, tree: _Tree, code_of, durations, p: date) -> None:
+    """Share matched and median hours to match, only over counts that are shown."""
+    gathered = tree.collect({code_of[nid]: v for (nid, q), v in durations.items() if q == p})
+    for a in tree.order:
+        opened = report.figures[("requests_opened", a, p)]
+        matched = report.figures[("requests_matched", a, p)]
+        if opened.suppressed or matched.suppressed:
+            # A share or median over a hidden count could give the count away.
+            share = median_hours = Figure(None, True)
+        else:
+            share = Figure(round(matched.value / opened.value, 3) if opened.value else None)
+            median_hours = Figure(round(median(gathered[a]) / 3600.0, 1) if gathered[a] else None)
+        report.figures[("share_matched", a, p)] = share
+        report.figures[("median_hours_to_match", a, p)] = median_hours
