@@ -64,10 +64,11 @@ def scoped_request(user_id: int, request_id: int) -> HelpRequest:
     return request
 
 
-def scoped_match(user_id: int, match_id: int) -> Match:
-    """The match if its request is in the actor's neighbourhoods; else NotFound."""
+def scoped_match(user_id: int, match_id: int, request_id: int | None = None) -> Match:
+    """The match (of `request_id`, when given) if its request is in the actor's neighbourhoods;
+    else NotFound."""
     match = db.session.get(Match, match_id)
-    if match is None:
+    if match is None or (request_id is not None and match.request_id != request_id):
         raise NotFound(f"match {match_id} does not exist", field="match_id")
     try:
         scoped_request(user_id, match.request_id)

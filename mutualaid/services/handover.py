@@ -144,6 +144,14 @@ def activate_account(code: str, email: str, password: str) -> User:
     return user
 
 
+def activate_account_with_token(code: str, email: str, password: str) -> tuple[User, str]:
+    """Activate (as above) and hand the new account an API token, for apps (shown once)."""
+    user = activate_account(code, email, password)
+    _, secret = issue_token("api", user_id=user.id, label="activation")
+    commit()
+    return user, secret
+
+
 def own_history(resident_id: int) -> dict:
     """What the resident sees of their own history (their own data, not audited)."""
     requests = list(

@@ -253,10 +253,17 @@ def _audit(actor_id: int, action: str, match: Match, reason: str) -> None:
     )
 
 
-def confirm_match(actor_id: int, match_id: int, reason, *, helper_agreed: bool = False) -> Match:
+def confirm_match(
+    actor_id: int,
+    match_id: int,
+    reason,
+    *,
+    helper_agreed: bool = False,
+    request_id: int | None = None,
+) -> Match:
     """Confirm a suggested candidate: the worker invites the helper (or passes on their yes)."""
     reason = _reason(reason)
-    match = scoped_match(actor_id, match_id)
+    match = scoped_match(actor_id, match_id, request_id)
     _require_open(match.request)
     if match.status != "suggested":
         raise Conflict(
@@ -279,7 +286,10 @@ def choose_helper(
     reason = _reason(reason)
     request = scoped_request(actor_id, request_id)
     _require_open(request)
-    offer = db.session.get(Offer, offer_id) if isinstance(offer_id, int) else None
+    try:
+        offer = db.session.get(Offer, int(offer_id))
+    except (TypeError, ValueError):
+        offer = None
     if offer is None:
         raise Invalid("offer_id is not a known offer", field="offer_id", rule="exists")
     _require_eligible(request, offer)
@@ -305,10 +315,10 @@ def choose_helper(
     return match
 
 
-def withdraw_match(actor_id: int, match_id: int, reason) -> Match:
+def withdraw_match(actor_id: int, match_id: int, reason, *, request_id: int | None = None) -> Match:
     """Withdraw a suggested, invited or accepted match; the request is open (and matched) again."""
     reason = _reason(reason)
-    match = scoped_match(actor_id, match_id)
+    match = scoped_match(actor_id, match_id, request_id)
     if match.status not in ("suggested", *ACTIVE_MATCH_STATUSES):
         raise Conflict(
             f"a {match.status} match cannot be withdrawn", field="status", rule="withdrawable"

@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from .activation import bp as activation_bp
 from .admin import bp as admin_bp
 from .auth import bp as auth_bp
 from .main import bp as main_bp
@@ -16,3 +17,4 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(workers_bp)
     app.register_blueprint(residents_bp)
+    app.register_blueprint(activation_bp)

@@ -1,0 +1,63 @@
+"""/activeren: a resident who was registered by a community worker goes online with the
+single-use code they got on paper or by SMS, and chooses their own email and password.
+
+Public and rate limited; every refused code gets the same answer.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from ..errors import DomainError
+from ..extensions import limiter
+from ..services.handover import activate_account, own_history
+from .access import roles_required
+
+bp = Blueprint("activation", __name__, url_prefix="/activeren")
+
+
+def _messages() -> dict[str, str]:
+    return {
+        "code": _(
+            "This code is not correct or no longer valid. Ask your community worker for a new code."
+        ),
+        "email": _("Give an email address that you use and that has no account here yet."),
+        "password": _("Choose a password of at least 10 characters."),
+        "password2": _("The two passwords are not the same."),
+    }
+
+
+def _errors(exc: DomainError) -> dict[str, str]:
+    field = exc.field if exc.field in ("code", "email", "password") else "code"
+    return {field: _messages()[field]}
+
+
+@bp.route("", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def activate():
+    """The form: code, email, password twice."""
+    data = {"code": request.form.get("code", ""), "email": request.form.get("email", "")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if request.form.get("password", "") != request.form.get("password2", ""):
+            errors = {"password2": _messages()["password2"]}
+        else:
+            try:
+                user = activate_account(data["code"], data["email"], request.form.get("password"))
+            except DomainError as exc:
+                errors = _errors(exc)
+            else:
+                login_user(user)
+                return redirect(url_for("activation.done"))
+    page = render_template("activation/activate.html", data=data, errors=errors)
+    return page, 422 if errors else 200
+
+
+@bp.get("/klaar")
+@roles_required("resident")
+def done():
+    """Welcome: everything that was done on the resident's behalf so far."""
+    history = own_history(current_user.resident_id)
+    return render_template("activation/done.html", history=history)
