@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Category, ConsentRecord, HelpRequest, Match, Resident, User
 from ..models.base import utcnow
 from ..models.vocab import CHANNELS, CONSENT_METHODS, URGENCIES
+from . import geocoding
 from .aid_common import (
     LIVE_MATCH_STATUSES,
     active_resident,
@@ -96,29 +97,18 @@ def normalise_postcode(value) -> str:
     return f"{match.group(1)}{match.group(2).upper()}"
 
 
-def _geocode(address_line: str, postcode: str | None) -> tuple[float, float] | None:
-    """The point of an address from the geocoding service when there is one, else None."""
+def _geocode(address_line: str, postcode: str) -> tuple[float, float] | None:
+    """The point of another address from the geocoder (`services/geocoding.py`); None when
+    it cannot answer now (the resident then places the point on the map). An address that
+    does not exist is Invalid naming the postcode."""
     try:
-        from . import geocoding
-    except ImportError:  # no geocoder in this build: the caller must give a point
-        return None
-    lookup = getattr(geocoding, "geocode_address", None)
-    if lookup is None:
-        return None
-    try:
-        result = lookup(address_line, postcode)
+        outcome = geocoding.geocode_address(address_line, postcode)
     except Invalid:
         raise
     except Exception:  # an unreachable geocoder must not lose the request: ask for a point
         return None
-    if result is None:
-        return None
-    lat = result.get("lat") if isinstance(result, dict) else getattr(result, "lat", None)
-    lon = result.get("lon") if isinstance(result, dict) else getattr(result, "lon", None)
-    found = (
-        result.get("found", True) if isinstance(result, dict) else getattr(result, "found", True)
-    )
-    return (lat, lon) if found and lat is not None and lon is not None else None
+    outcome.raise_if_not_found(field="postcode")
+    return (outcome.lat, outcome.lon) if outcome.found else None
 
 
 def _place_request(request: HelpRequest, resident: Resident, values: dict) -> None:

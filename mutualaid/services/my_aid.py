@@ -1,0 +1,99 @@
+"""The personal overview ("Mijn burenhulp"): all of a resident's requests, offers, matches and
+message threads, newest first, finished ones included."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, case, func, or_, select
+
+from ..extensions import db
+from ..models import HelpRequest, Match, Message, Offer
+from .aid_views import offer_view, request_view
+from .helping_views import invitations_for_helper, match_view, side_of
+
+
+def my_matches(resident_id: int, language: str = "nl") -> list[dict]:
+    """Every match the resident is a side of (as requester or helper) that went beyond a
+    suggestion, newest first."""
+    own_requests = select(HelpRequest.id).where(HelpRequest.requester_id == resident_id)
+    matches = db.session.scalars(
+        select(Match)
+        .where(
+            or_(Match.helper_id == resident_id, Match.request_id.in_(own_requests)),
+            or_(
+                Match.status.in_(("invited", "accepted", "done", "declined", "cancelled")),
+                Match.invited_by.is_not(None),
+            ),
+        )
+        .order_by(Match.status_changed_at.desc(), Match.id.desc())
+    ).all()
+    return [match_view(m, side_of(m, resident_id), language) for m in matches]
+
+
+def my_threads(resident_id: int, language: str = "nl") -> list[dict]:
+    """Message threads of the resident's matches, the latest first, with unread counts."""
+    own_requests = select(HelpRequest.id).where(HelpRequest.requester_id == resident_id)
+    rows = db.session.execute(
+        select(
+            Message.match_id,
+            func.max(Message.created_at),
+            func.count(Message.id),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            Message.read_at.is_(None),
+                            or_(
+                                Message.sender_resident_id.is_(None),
+                                Message.sender_resident_id != resident_id,
+                            ),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .join(Match, Match.id == Message.match_id)
+        .where(or_(Match.helper_id == resident_id, Match.request_id.in_(own_requests)))
+        .group_by(Message.match_id)
+        .order_by(func.max(Message.created_at).desc())
+    ).all()
+    threads = []
+    for match_id, last_at, count, unread in rows:
+        match = db.session.get(Match, match_id)
+        side = side_of(match, resident_id)
+        view = match_view(match, side, language)
+        threads.append(
+            {
+                "match_id": match_id,
+                "other_first_name": view["other_first_name"],
+                "category_name": view["category_name"],
+                "status": match.status,
+                "messages": count,
+                "unread": int(unread or 0),
+                "last_message_at": last_at,
+            }
+        )
+    return threads
+
+
+def my_overview(resident_id: int, language: str = "nl") -> dict:
+    """ "Mijn burenhulp": my requests, offers, matches and threads, newest first, finished ones
+    included."""
+    requests = db.session.scalars(
+        select(HelpRequest)
+        .where(HelpRequest.requester_id == resident_id)
+        .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+    ).all()
+    offers = db.session.scalars(
+        select(Offer)
+        .where(Offer.helper_id == resident_id)
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    ).all()
+    return {
+        "requests": [request_view(r, language) for r in requests],
+        "offers": [offer_view(o, language) for o in offers],
+        "matches": my_matches(resident_id, language),
+        "invitations": invitations_for_helper(resident_id, language),
+        "threads": my_threads(resident_id, language),
+    }
