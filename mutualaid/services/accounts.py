@@ -25,6 +25,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.vocab import ROLES, channel_mask, language_mask
 from .audit import record_event
+from .geocoding import mark_home_for_geocoding, normalise_house_number, normalise_postcode
 from .tokens import find_live_token, issue_token, spend_token
 from .transactions import commit, flush
 from .validation import require_text
@@ -133,33 +134,7 @@ def authenticate(email: str, password: str) -> User:
 
 # --- Residents registering themselves -------------------------------------------------------
 
-POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
-HOUSE_NUMBER = re.compile(r"^[1-9][0-9]{0,4}(\s?[A-Za-z0-9-]{1,6})?$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{8,20}$")
-
-
-def normalise_postcode(value: str | None) -> str | None:
-    """A Dutch postcode as `1234AB`; None when empty; Invalid when it is not one."""
-    text = "".join((value or "").split()).upper()
-    if not text:
-        return None
-    if not POSTCODE.match(text):
-        raise Invalid("postcode must look like 1234 AB", field="postcode", rule="postcode")
-    return text
-
-
-def normalise_house_number(value: str | None) -> str | None:
-    """A house number with an optional addition (`12`, `12a`, `12-2`); None when empty."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    if not HOUSE_NUMBER.match(text):
-        raise Invalid(
-            "house_number must be a number, optionally with a letter or addition",
-            field="house_number",
-            rule="house_number",
-        )
-    return text
 
 
 def normalise_phone(value: str | None) -> str | None:
@@ -218,16 +193,16 @@ def register_resident(
     if not EMAIL.match(email) or len(email) > 254:
         raise Invalid("email is not a valid address", field="email", rule="email")
     check_new_password(password)
+    postcode, house_number = _optional_address(postcode, house_number)
     resident = Resident(
         first_name=first_name,
         email=email,
         phone=normalise_phone(phone),
-        postcode=normalise_postcode(postcode),
-        house_number=normalise_house_number(house_number),
+        postcode=postcode,
+        house_number=house_number,
         language_mask=require_codes("languages", languages, language_mask) or 1,
         channel_mask=require_codes("channels", channels, channel_mask),
         self_service=True,
-        geocode_status="pending" if postcode and house_number else None,
     )
     if consent is not True:
         raise Invalid(
@@ -247,21 +222,27 @@ def register_resident(
     )
     db.session.add(ConsentRecord(resident_id=resident.id, purpose="matching", method="online"))
     record_event(user.id, "register:resident", subject_resident_id=resident.id)
+    # The address becomes a point in a background job, enqueued once this commits.
+    mark_home_for_geocoding(resident)
     commit()
-    if resident.geocode_status == "pending":
-        start_home_geocoding(resident.id)
     return user
 
 
-def start_home_geocoding(resident_id: int) -> None:
-    """Hand the new address to the geocoding service (a background job), when it exists."""
-    try:
-        from . import geocoding
-    except ImportError:  # geocoding is built separately; the location page asks again
-        return
-    start = getattr(geocoding, "request_home_geocoding", None)
-    if start is not None:
-        start(resident_id)
+def _optional_address(postcode, house_number) -> tuple[str | None, str | None]:
+    """Postcode and house number, both or neither (the location page can add them later)."""
+    postcode = (postcode or "").strip() if isinstance(postcode, str | None) else postcode
+    house_number = (
+        (house_number or "").strip() if isinstance(house_number, str | None) else house_number
+    )
+    if not postcode and not house_number:
+        return None, None
+    if not postcode:
+        raise Invalid("postcode is required with a house number", field="postcode", rule="required")
+    if not house_number:
+        raise Invalid(
+            "house_number is required with a postcode", field="house_number", rule="required"
+        )
+    return normalise_postcode(postcode), normalise_house_number(house_number)
 
 
 def update_profile(resident_id: int, values: dict) -> Resident:
@@ -308,17 +289,21 @@ def _change_email(resident: Resident, user: User | None, value: str) -> None:
         user.email = email
 
 
-def change_password(user_id: int, current_password: str, new_password: str) -> User:
-    """Set a new password after checking the current one; other sessions stop counting."""
+def verify_password(user_id: int, password: str, field: str = "password") -> User:
+    """The enabled account when the password is its own; Invalid naming `field` otherwise."""
     user = db.session.get(User, user_id)
     if user is None or not user.is_enabled:
         raise NotFound("this account does not exist", field="user_id")
     try:
-        _hasher.verify(user.password_hash, current_password or "")
+        _hasher.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
-        raise Invalid(
-            "the current password is not correct", field="current_password", rule="correct"
-        ) from None
+        raise Invalid("the password is not correct", field=field, rule="correct") from None
+    return user
+
+
+def change_password(user_id: int, current_password: str, new_password: str) -> User:
+    """Set a new password after checking the current one; other sessions stop counting."""
+    user = verify_password(user_id, current_password, "current_password")
     user.password_hash = hash_password(check_new_password(new_password, "new_password"))
     user.session_version += 1
     record_event(user.id, "password:change", subject_resident_id=user.resident_id)

@@ -46,7 +46,7 @@ def test_email_and_password_give_a_token_that_opens_me(client):
     me = client.get("/api/v1/me", headers=bearer(token))
     assert me.status_code == 200
     assert me.json["first_name"] == "Anna"
-    assert me.json["postcode"] == "7551AB" and me.json["house_number"] == "12a"
+    assert me.json["postcode"] == "7551AB" and me.json["house_number"] == "12A"
     assert me.json["languages"] == ["nl"]
     # Only the hash is stored.
     stored = db.session.scalars(select(SecretToken.token_hash)).all()
