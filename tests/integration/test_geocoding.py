@@ -13,7 +13,7 @@ from mutualaid.background import get_queue, get_redis
 from mutualaid.errors import Invalid
 from mutualaid.extensions import db
 from mutualaid.models import GeocodeResult, Neighbourhood, Resident
-from mutualaid.services import geocoding
+from mutualaid.services import addresses, geocoding
 from mutualaid.services.neighbourhoods import get_locator
 from tests import builders
 from tests.geocoder_server import (
@@ -174,7 +174,7 @@ def test_both_bad_fields_are_named_at_once(town):
 
 def test_house_numbers_are_normalised():
     assert [
-        geocoding.normalise_house_number(v) for v in ("12", "12a", "12 A", "12-2", "12 bis", 7)
+        addresses.normalise_house_number(v) for v in ("12", "12a", "12 A", "12-2", "12 bis", 7)
     ] == ["12", "12A", "12A", "12-2", "12-BIS", "7"]
 
 
