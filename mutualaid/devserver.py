@@ -131,8 +131,13 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
         click.echo(f"mutualaid is running at {url}  (Ctrl-C stops everything)")
         click.echo(f"Redis: {redis_url}")
         print_demo_logins(demo_logins(), DEMO_PASSWORD)
+        ticks = 0
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.3)
+            ticks += 1
+            if ticks % 7 == 0:  # about every 2 s: bring a stopped embedded Redis back
+                for server in background.embedded_redis_servers():
+                    server.ensure_running()
     finally:
         click.echo("Stopping web server and worker ...")
         _stop(children)
