@@ -7,6 +7,8 @@ from ..extensions import csrf
 from .auth import blp as auth_blp
 from .docs import bp as docs_bp
 from .health import blp as health_blp
+from .involvement import blp as involvement_blp
+from .location import blp as location_blp
 from .match_review import blp as match_review_blp
 from .me import blp as me_blp
 from .residents import blp as residents_blp
@@ -15,7 +17,15 @@ from .residents import blp as residents_blp
 def register_api(app: Flask) -> None:
     """Register the API blueprints (token-authenticated, so exempt from form CSRF)."""
     api = Api(app)
-    for blueprint in (health_blp, auth_blp, me_blp, residents_blp, match_review_blp):
+    for blueprint in (
+        health_blp,
+        auth_blp,
+        me_blp,
+        residents_blp,
+        match_review_blp,
+        involvement_blp,
+        location_blp,
+    ):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.extensions["mutualaid_api"] = api

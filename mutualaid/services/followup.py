@@ -60,6 +60,7 @@ class FollowUpItem:
     since: datetime
     detail: dict
     suggested: str
+    neighbourhood_id: int | None = None
     actions: list[TakenAction] = field(default_factory=list)
     closed: bool = False
 
@@ -114,6 +115,7 @@ def _open_request_items(ids, now: datetime) -> list[FollowUpItem]:
             kind = "unmatched"
         items.append(_item(kind, request.id, request.requester, request.created_at, detail))
         items[-1].request_id = request.id
+        items[-1].neighbourhood_id = request.neighbourhood_id
     return items
 
 
@@ -129,6 +131,7 @@ def _item(kind: str, object_id: int, resident: Resident | None, since, detail) -
         since=_aware(since),
         detail=detail,
         suggested=SUGGESTED[kind],
+        neighbourhood_id=resident.neighbourhood_id if resident else None,
     )
 
 
@@ -162,6 +165,7 @@ def _problem_items(ids) -> list[FollowUpItem]:
         reporter = db.session.get(Resident, report.reporter_id) if report.reporter_id else None
         item = _item("problem", report.id, reporter, report.created_at, {"body": report.body})
         item.problem_report_id = report.id
+        item.neighbourhood_id = report.neighbourhood_id
         item.request_id = report.request_id
         items.append(item)
     return items

@@ -186,21 +186,21 @@ def list_newly_active(
     return NewlyActivePage(items, total, page, per_page, days, which)
 
 
-def newly_active_count(neighbourhood_ids: list[int]) -> int:
-    """How many residents the newly-active list would show (a count, not audited)."""
+def newly_active_counts(neighbourhood_ids: list[int]) -> dict[int, int]:
+    """Per neighbourhood, how many residents the newly-active list shows (counts, not audited)."""
     since = utcnow() - timedelta(days=current_app.config["NEWLY_ACTIVE_DAYS"])
-    return (
-        db.session.scalar(
-            select(func.count(Resident.id)).where(
-                Resident.neighbourhood_id.in_(neighbourhood_ids or [-1]),
-                Resident.first_active_at.is_not(None),
-                Resident.erased_at.is_(None),
-                Resident.known_to_services.is_(False),
-                or_(Resident.first_active_at >= since, _never_matched()),
-            )
+    rows = db.session.execute(
+        select(Resident.neighbourhood_id, func.count(Resident.id))
+        .where(
+            Resident.neighbourhood_id.in_(neighbourhood_ids or [-1]),
+            Resident.first_active_at.is_not(None),
+            Resident.erased_at.is_(None),
+            Resident.known_to_services.is_(False),
+            or_(Resident.first_active_at >= since, _never_matched()),
         )
-        or 0
-    )
+        .group_by(Resident.neighbourhood_id)
+    ).all()
+    return {nid: int(n) for nid, n in rows}
 
 
 def reach_out(actor_user_id: int, resident_id: int, method: str, note: str) -> ContactNote:

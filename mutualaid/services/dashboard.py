@@ -1,0 +1,61 @@
+"""The worker's landing page: their neighbourhoods with counts (no person, so not audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models.vocab import FOLLOW_UP_KINDS
+from .followup import build_queue
+from .involvement import involvement_counts
+from .newly_active import newly_active_counts
+from .worker_scope import scope_ids, scoped_neighbourhoods
+
+# An admin covers every neighbourhood; the landing page then lists only the busiest ones.
+MAX_LISTED = 100
+
+
+@dataclass
+class NeighbourhoodCounts:
+    code: str
+    name: str
+    active: int
+    newly_active: int
+    follow_up: int
+
+
+@dataclass
+class WorkerOverview:
+    neighbourhoods: list[NeighbourhoodCounts]
+    newly_active: int
+    follow_up: int
+    follow_up_by_kind: dict[str, int]
+    is_admin: bool
+
+
+def worker_overview(actor_user_id: int) -> WorkerOverview:
+    """Counts per neighbourhood of the actor's scope: active, newly active, follow-up items."""
+    ids = scope_ids(actor_user_id)
+    places = scoped_neighbourhoods(actor_user_id)
+    place_ids = [p.id for p in places]
+    active = involvement_counts(place_ids)
+    new = newly_active_counts(place_ids)
+    queue = build_queue(ids)
+    by_kind = {kind: 0 for kind in FOLLOW_UP_KINDS}
+    per_place: dict[int, int] = {}
+    for item in queue:
+        by_kind[item.kind] += 1
+        if item.neighbourhood_id is not None:
+            per_place[item.neighbourhood_id] = per_place.get(item.neighbourhood_id, 0) + 1
+    rows = [
+        NeighbourhoodCounts(
+            p.code,
+            p.name,
+            active.get(p.id, {}).get("active", 0),
+            new.get(p.id, 0),
+            per_place.get(p.id, 0),
+        )
+        for p in places
+    ]
+    if ids is None:
+        rows = sorted(rows, key=lambda r: (-r.follow_up, -r.newly_active, r.name))[:MAX_LISTED]
+    return WorkerOverview(rows, sum(new.values()), len(queue), by_kind, is_admin=ids is None)
