@@ -24,8 +24,9 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.vocab import ROLES, channel_mask, language_mask
+from .addresses import normalise_house_number, normalise_postcode
 from .audit import record_event
-from .geocoding import mark_home_for_geocoding, normalise_house_number, normalise_postcode
+from .geocoding import mark_home_for_geocoding
 from .tokens import find_live_token, issue_token, spend_token
 from .transactions import commit, flush
 from .validation import require_text

@@ -1,4 +1,4 @@
-"""Signing in and out."""
+"""Signing in and out, registering as a resident, and a forgotten password."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
+from werkzeug.routing import BuildError
 
-from ..errors import NotAuthenticated
+from ..errors import DomainError, NotAuthenticated
 from ..extensions import limiter
-from ..services.accounts import authenticate
+from ..services.accounts import (
+    authenticate,
+    check_reset_token,
+    register_resident,
+    request_password_reset,
+)
+from ..services.accounts import reset_password as reset_password_with_token
+from .account_text import MESSAGES, account_errors
 from .forms import LoginForm
+from .residents.common import CHANNEL_LABELS, LANGUAGE_LABELS
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -44,3 +53,102 @@ def logout():
     logout_user()
     flash(_("You are signed out."))
     return redirect(url_for("main.home"))
+
+
+# --- Registering -----------------------------------------------------------------------------
+
+
+def registration_values(form) -> dict:
+    """The service's fields from the registration form (the service validates them)."""
+    return {
+        "first_name": form.get("first_name", ""),
+        "email": form.get("email", ""),
+        "password": form.get("password", ""),
+        "phone": form.get("phone", ""),
+        "postcode": form.get("postcode", ""),
+        "house_number": form.get("house_number", ""),
+        "languages": form.getlist("languages") or ["nl"],
+        "channels": form.getlist("channels"),
+        "consent": form.get("consent") == "yes",
+    }
+
+
+def _after_registering() -> str:
+    """Next stop: the address page (another team's), else my details."""
+    try:
+        return url_for("residents.location")
+    except BuildError:
+        return url_for("residents.account")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def register():
+    """Create a resident account (with consent), sign in and go on to the address."""
+    errors: dict = {}
+    data: dict = {"languages": ["nl"], "channels": ["message"]}
+    if request.method == "POST":
+        values = registration_values(request.form)
+        data = {k: v for k, v in values.items() if k != "password"}
+        try:
+            user = register_resident(**values)
+        except DomainError as exc:
+            errors = account_errors(exc)
+        else:
+            login_user(user)
+            flash(_("Welcome! Your account is ready. Now tell us where you live."))
+            return redirect(_after_registering())
+    page = render_template(
+        "auth/register.html",
+        data=data,
+        errors=errors,
+        languages=[(code, label) for code, label in LANGUAGE_LABELS.items()],
+        channels=list(CHANNEL_LABELS.items()),
+    )
+    return page, 422 if errors else 200
+
+
+# --- Forgotten password ----------------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    """Ask for a reset link by email; the answer is the same whether the address is known."""
+    if request.method == "GET":
+        return render_template("auth/forgot_password.html", errors={}, data={})
+    # The secret goes where the placeholder is; url_for would escape the braces.
+    template = url_for("auth.reset_password", token="TOKEN", _external=True)
+    request_password_reset(request.form.get("email", ""), template.replace("TOKEN", "{token}"))
+    flash(
+        _(
+            "If there is an account with this email address, we have sent it an email with a "
+            "link. The link works for a short time. Also look in your spam folder."
+        )
+    )
+    return redirect(url_for("auth.forgot_password"))
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password with the emailed link (once, for a short time)."""
+    try:
+        check_reset_token(token)
+    except DomainError:
+        return render_template("auth/reset_invalid.html"), 400
+    errors: dict = {}
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("password_confirm", ""):
+            errors = {"password_confirm": str(MESSAGES["password_confirm"])}
+        else:
+            try:
+                reset_password_with_token(token, password)
+            except DomainError as exc:
+                errors = account_errors(exc)
+            else:
+                logout_user()
+                flash(_("Your password has been changed. Sign in with your new password."))
+                return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", errors=errors), 422 if errors else 200
