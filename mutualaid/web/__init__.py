@@ -6,6 +6,7 @@ from .activation import bp as activation_bp
 from .admin import bp as admin_bp
 from .auth import bp as auth_bp
 from .main import bp as main_bp
+from .municipality import bp as municipality_bp
 from .residents import bp as residents_bp
 from .workers import bp as workers_bp
 
@@ -18,3 +19,4 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(workers_bp)
     app.register_blueprint(residents_bp)
     app.register_blueprint(activation_bp)
+    app.register_blueprint(municipality_bp)

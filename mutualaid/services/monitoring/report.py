@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from statistics import median
+from typing import NamedTuple
 
 from ...errors import NotFound
 from . import queries
@@ -32,8 +33,7 @@ DERIVED_MEASURES = ("share_matched", "median_hours_to_match")
 MEASURES = COUNT_MEASURES + DERIVED_MEASURES
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """One published number: `value` is None when suppressed (or not defined, e.g. 0 of 0)."""
 
     value: float | int | None
@@ -149,17 +149,29 @@ def build_report(
         "repeat_requesters": queries.repeat_requesters(*args),
     }
     tree = _Tree(areas)
+    opened_by_period = _by_period(opened)
+    grids_by_period = {measure: _by_period(grid) for measure, grid in grids.items()}
+    durations_by_period = _by_period(durations)
     for p in starts:
-        _opened_and_mix(report, tree, code_of, opened, p)
-        for measure, grid in grids.items():
-            values = tree.roll_up({code_of[nid]: n for (nid, q), n in grid.items() if q == p})
+        _opened_and_mix(report, tree, code_of, opened_by_period.get(p, {}), p)
+        for measure, by_period in grids_by_period.items():
+            values = tree.roll_up({code_of[nid]: n for nid, n in by_period.get(p, {}).items()})
             hidden = suppress(
                 {a: values[a] for a in tree.order}, tree.equations(lambda a: a), threshold
             )
             for a in tree.order:
                 report.figures[(measure, a, p)] = _figure(values[a], a in hidden)
-        _derived(report, tree, code_of, durations, p)
+        _derived(report, tree, code_of, durations_by_period.get(p, {}), p)
     return report
+
+
+def _by_period(grid: dict) -> dict[date, dict]:
+    """{(nid, period, *rest): v} as {period: {nid or (nid, *rest): v}}."""
+    out: dict[date, dict] = defaultdict(dict)
+    for key, value in grid.items():
+        nid, p, *rest = key
+        out[p][(nid, *rest) if rest else nid] = value
+    return out
 
 
 class _Tree:
@@ -197,18 +209,27 @@ class _Tree:
         return values
 
 
+HIDDEN = Figure(None, True)
+
+
+_SHOWN: dict[int, Figure] = {}
+
+
 def _figure(value: int, hidden: bool) -> Figure:
-    return Figure(None, True) if hidden else Figure(value)
+    if hidden:
+        return HIDDEN
+    figure = _SHOWN.get(value)
+    if figure is None:
+        figure = _SHOWN[value] = Figure(value)
+    return figure
 
 
 def _opened_and_mix(report: Report, tree: _Tree, code_of, opened, p: date) -> None:
     """Requests opened and its split by category, suppressed as one linked table."""
-    per_category = {
-        cat: tree.roll_up(
-            {code_of[nid]: n for (nid, q, c), n in opened.items() if q == p and c == cat}
-        )
-        for cat, _, _ in report.categories
-    }
+    leaves: dict[str, dict[str, int]] = defaultdict(dict)
+    for (nid, cat), n in opened.items():
+        leaves[cat][code_of[nid]] = n
+    per_category = {cat: tree.roll_up(leaves[cat]) for cat, _, _ in report.categories}
     totals = {a: sum(per_category[c][a] for c in per_category) for a in tree.order}
     values: dict = {("all", a): totals[a] for a in tree.order}
     for cat, by_area in per_category.items():
@@ -228,7 +249,7 @@ def _opened_and_mix(report: Report, tree: _Tree, code_of, opened, p: date) -> No
 
 def _derived(report: Report, tree: _Tree, code_of, durations, p: date) -> None:
     """Share matched and median hours to match, only over counts that are shown."""
-    gathered = tree.collect({code_of[nid]: v for (nid, q), v in durations.items() if q == p})
+    gathered = tree.collect({code_of[nid]: v for nid, v in durations.items()})
     for a in tree.order:
         opened = report.figures[("requests_opened", a, p)]
         matched = report.figures[("requests_matched", a, p)]

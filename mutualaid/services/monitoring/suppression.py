@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 Key = Hashable
 
@@ -58,15 +60,20 @@ def suppress(values: Mapping[Key, int], equations: Sequence[Equation], threshold
             by_cell.setdefault(key, []).append(index)
     _pairwise(values, equations, hidden, order)
     # Each round hides at least one more cell, so this ends (at worst with every non-zero
-    # cell of the linked equations hidden).
+    # cell of the linked equations hidden). One complement per exposed cell per round keeps
+    # the number of (costly) whole-system checks small.
     while True:
         exposed = derivable_cells(values, equations, hidden)
         if not exposed:
             return hidden
-        candidate = _complement_for(exposed, values, equations, by_cell, hidden, order)
-        if candidate is None:
+        added = False
+        for key in exposed:
+            candidate = _complement_for([key], values, equations, by_cell, hidden, order)
+            if candidate is not None:
+                hidden.add(candidate)
+                added = True
+        if not added:
             return hidden  # nothing left to hide; cannot happen for positive hidden cells
-        hidden.add(candidate)
         _pairwise(values, equations, hidden, order)
 
 
@@ -80,6 +87,12 @@ def derivable_cells(
     columns = [key for key in values if key in hidden]
     if not involved:
         return []  # hidden cells in no equation: nothing to derive them from
+    if _is_forest(involved, hidden) and all(
+        sum(1 for k in e.members if k in hidden) >= 2 for e in involved
+    ):
+        # Without cycles, a change of any hidden cell can be passed down the tree to other
+        # hidden cells (every equation has a second one), so none is derivable; skip the SVD.
+        return []
     col_index = {key: i for i, key in enumerate(columns)}
     matrix = np.zeros((len(involved), len(columns)))
     for row, equation in enumerate(involved):
@@ -88,20 +101,40 @@ def derivable_cells(
         for part in equation.parts:
             if part in col_index:
                 matrix[row, col_index[part]] -= 1.0
-    null_space = _null_space(matrix)
-    if null_space.shape[1] == 0:
-        return list(columns)
-    weight = np.abs(null_space).max(axis=1)
-    return [key for key, w in zip(columns, weight, strict=True) if w <= 1e-7]
+    # Squared length of each hidden cell's unit vector outside the row space of the matrix:
+    # zero exactly when the cell is a linear combination of the equations (derivable).
+    # One BLAS thread: these matrices are small, and on a busy machine threads only contend.
+    with _blas().limit(limits=1, user_api="blas"):
+        _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+    rank = int((singular > _RANK_TOLERANCE * max(singular[0], 1.0)).sum()) if singular.size else 0
+    outside = 1.0 - (vt[:rank] ** 2).sum(axis=0)
+    return [key for key, w in zip(columns, outside, strict=True) if w <= 1e-9]
 
 
-def _null_space(matrix: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the null space (columns), via SVD."""
-    _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
-    if singular.size == 0:
-        return vt.T
-    rank = int((singular > _RANK_TOLERANCE * max(singular[0], 1.0)).sum())
-    return vt[rank:].T
+def _is_forest(equations: Sequence[Equation], hidden: set[Key]) -> bool:
+    """Whether the graph of equations and their hidden cells has no cycle (union-find)."""
+    parent: dict = {}
+
+    def root(node):
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for index, equation in enumerate(equations):
+        for key in equation.members:
+            if key in hidden:
+                a, b = root(("eq", index)), root(("cell", key))
+                if a == b:
+                    return False
+                parent[a] = b
+    return True
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    """Found once: looking up the loaded BLAS libraries costs milliseconds."""
+    return ThreadpoolController()
 
 
 def _pairwise(
