@@ -6,7 +6,15 @@ requests), `matches` (suggestions, invitations, match page, messages, done and t
 notifications, my data, delete account).
 """
 
-from . import account, location, matches, offers, requests, ties  # noqa: F401  (registers the views on bp)
+from . import (  # noqa: F401  (registers the views on bp)
+    account,
+    location,
+    match_page,
+    matches,
+    offers,
+    requests,
+    ties,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]
