@@ -11,6 +11,7 @@ from .involvement import blp as involvement_blp
 from .location import blp as location_blp
 from .match_review import blp as match_review_blp
 from .me import blp as me_blp
+from .monitoring import blp as monitoring_blp
 from .residents import blp as residents_blp
 
 
@@ -25,6 +26,7 @@ def register_api(app: Flask) -> None:
         match_review_blp,
         involvement_blp,
         location_blp,
+        monitoring_blp,
     ):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
