@@ -126,7 +126,7 @@ def set_home_address(
     resident = _resident(resident_id)
     outcome = lookup(
         address,
-        timeout=lookup_timeout or 0,
+        timeout=min(lookup_timeout or 0, current_app.config["GEOCODER_TIMEOUT_SECONDS"]),
         max_wait=lookup_timeout or 0,
         network=lookup_timeout is not None and geocoder_configured(),
     )
