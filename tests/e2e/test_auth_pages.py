@@ -279,6 +279,8 @@ def test_notifications_page_lists_newest_first_and_marks_read(anna):
     notify(resident.id, "test", "n:2", "Tweede bericht", "Tekst")
     html = anna.get("/mijn/meldingen").get_data(as_text=True)
     assert html.index("Tweede bericht") < html.index("Eerste bericht")
+    # The menu shows how many are unread (with words for screen readers).
+    assert '2<span class="visually-hidden"> ongelezen</span>' in html
     assert anna.post("/mijn/meldingen/gelezen").status_code == 302
     assert "Markeer alles als gelezen" not in anna.get("/mijn/meldingen").get_data(as_text=True)
 
