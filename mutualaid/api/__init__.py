@@ -10,9 +10,13 @@ from .health import blp as health_blp
 from .involvement import blp as involvement_blp
 from .location import blp as location_blp
 from .match_review import blp as match_review_blp
+from .matches import blp as matches_blp
 from .me import blp as me_blp
 from .monitoring import blp as monitoring_blp
+from .offers import blp as offers_blp
+from .requests import blp as requests_blp
 from .residents import blp as residents_blp
+from .ties import blp as ties_blp
 
 
 def register_api(app: Flask) -> None:
@@ -25,6 +29,10 @@ def register_api(app: Flask) -> None:
         residents_blp,
         match_review_blp,
         involvement_blp,
+        requests_blp,
+        offers_blp,
+        matches_blp,
+        ties_blp,
         location_blp,
         monitoring_blp,
     ):

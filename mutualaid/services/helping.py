@@ -39,7 +39,7 @@ from .helping_views import (
 )
 from .inviting import invite_helper, let_service_invite, offer_to_help
 from .match_steps import category_nl, fresh, lock_request, reason_text, set_status, tell
-from .my_aid import my_matches, my_overview, my_threads
+from .my_aid import my_matches, my_matches_page, my_overview, my_threads
 from .problems import report_problem
 from .transactions import commit
 from .validation import require_int, require_text
@@ -55,6 +55,7 @@ __all__ = [
     "mark_done",
     "match_detail",
     "my_matches",
+    "my_matches_page",
     "my_overview",
     "my_threads",
     "offer_to_help",
@@ -123,7 +124,7 @@ def _close_other_matches(match: Match) -> list[Match]:
     return told
 
 
-def accept_match(match_id: int, resident_id: int) -> dict:
+def accept_match(match_id: int, resident_id: int, language: str = "nl") -> dict:
     """The side that was asked says yes. When both have said yes the match is accepted, the
     request is matched and its other matches end; accepting twice or too late is a 409."""
     match, side = party_match(match_id, resident_id)
@@ -144,7 +145,7 @@ def accept_match(match_id: int, resident_id: int) -> dict:
             f"{first_name(match.helper)} wil u helpen met {category_nl(request)}. "
             "Kijk in mutualaid en zeg ja of nee.",
         )
-        return match_view(match, side)
+        return match_view(match, side, language)
     _check_capacity(match)
     now = utcnow()
     set_status(match, "accepted")
@@ -170,10 +171,12 @@ def accept_match(match_id: int, resident_id: int) -> dict:
             "Er is al iemand gevonden",
             "Voor deze hulpvraag is al iemand gevonden. Bedankt dat u wilde helpen.",
         )
-    return match_view(match, side)
+    return match_view(match, side, language)
 
 
-def decline_match(match_id: int, resident_id: int, reason: str | None = None) -> dict:
+def decline_match(
+    match_id: int, resident_id: int, reason: str | None = None, language: str = "nl"
+) -> dict:
     """The side that was asked says no (a requester may also turn down a suggestion); the two
     are not suggested to each other again for this request."""
     match, side = party_match(match_id, resident_id)
@@ -202,10 +205,12 @@ def decline_match(match_id: int, resident_id: int, reason: str | None = None) ->
             f"{first_name(db.session.get(Resident, resident_id))} kan deze keer niet. "
             "Kijk in mutualaid voor andere mogelijkheden.",
         )
-    return match_view(match, side)
+    return match_view(match, side, language)
 
 
-def cancel_match(match_id: int, resident_id: int, reason: str | None = None) -> dict:
+def cancel_match(
+    match_id: int, resident_id: int, reason: str | None = None, language: str = "nl"
+) -> dict:
     """Withdraw an invitation one made, or stop an accepted match (the request opens again
     and is matched anew); the other side is told."""
     match, side = party_match(match_id, resident_id)
@@ -233,10 +238,10 @@ def cancel_match(match_id: int, resident_id: int, reason: str | None = None) -> 
         f"{first_name(db.session.get(Resident, resident_id))} heeft de afspraak over "
         f"{category_nl(request)} afgezegd.",
     )
-    return match_view(match, side)
+    return match_view(match, side, language)
 
 
-def mark_done(match_id: int, resident_id: int) -> dict:
+def mark_done(match_id: int, resident_id: int, language: str = "nl") -> dict:
     """Either side says the help has happened: the match and the request are done."""
     match, side = party_match(match_id, resident_id)
     request = lock_request(match.request_id)
@@ -264,10 +269,12 @@ def mark_done(match_id: int, resident_id: int) -> dict:
         f"{first_name(db.session.get(Resident, resident_id))} gaf aan dat de hulp klaar is. "
         "Uw berichten blijven te lezen in mutualaid.",
     )
-    return match_view(match, side)
+    return match_view(match, side, language)
 
 
-def give_thanks(match_id: int, requester_id: int, rating: int, note: str | None = None) -> dict:
+def give_thanks(
+    match_id: int, requester_id: int, rating: int, note: str | None = None, language: str = "nl"
+) -> dict:
     """The requester thanks the helper with a rating (1-5) and a short note; an accepted
     match is marked done first. Once per match."""
     match, side = party_match(match_id, requester_id)
@@ -293,4 +300,4 @@ def give_thanks(match_id: int, requester_id: int, rating: int, note: str | None 
         f"{first_name(db.session.get(Resident, requester_id))} bedankt u voor uw hulp. "
         "Lees het bericht in mutualaid.",
     )
-    return match_view(match, side)
+    return match_view(match, side, language)

@@ -29,7 +29,7 @@ from .notifications import send_next_wave
 from .transactions import commit
 
 
-def invite_helper(match_id: int, requester_id: int) -> dict:
+def invite_helper(match_id: int, requester_id: int, language: str = "nl") -> dict:
     """The requester invites a suggested helper; the helper then accepts or declines."""
     match, side = party_match(match_id, requester_id)
     if side != "requester":
@@ -43,7 +43,7 @@ def invite_helper(match_id: int, requester_id: int) -> dict:
             rule="open",
         )
     if match.status == "invited":
-        return match_view(match, side)  # inviting twice changes nothing
+        return match_view(match, side, language)  # inviting twice changes nothing
     if match.status != "suggested":
         raise Conflict(
             f"this helper cannot be invited: the match is {match.status}",
@@ -61,7 +61,7 @@ def invite_helper(match_id: int, requester_id: int) -> dict:
         f"Een buurtgenoot vraagt of u wilt helpen: {category_nl(request)}. "
         "Kijk in mutualaid en zeg ja of nee.",
     )
-    return match_view(match, side)
+    return match_view(match, side, language)
 
 
 def let_service_invite(request_id: int, requester_id: int) -> dict:
@@ -81,10 +81,9 @@ def let_service_invite(request_id: int, requester_id: int) -> dict:
             field="suggestions",
             rule="required",
         )
-    now = utcnow()
     for match in suggested:  # the requester's yes, given in advance to whoever answers first
-        if match.invited_by is None:
-            match.invited_by, match.invited_at = "service", now
+        if match.invited_by is None:  # invited_at stays empty until a helper answers
+            match.invited_by = "service"
     commit()
     wave = send_next_wave(request_id, force=True)
     asked = 0
@@ -132,7 +131,7 @@ def _helper_offer(request: HelpRequest, helper_id: int) -> Offer:
     return offer
 
 
-def offer_to_help(request_id: int, helper_id: int) -> dict:
+def offer_to_help(request_id: int, helper_id: int, language: str = "nl") -> dict:
     """A helper offers to help with an open request; the requester accepts or declines."""
     request = db.session.get(HelpRequest, request_id)
     if (
@@ -161,7 +160,7 @@ def offer_to_help(request_id: int, helper_id: int) -> dict:
         explanation_en="Offered by the helper",
     )
     if match.status in ("invited", "accepted", "done"):
-        return match_view(match, "helper")  # already offered or helping: nothing changes
+        return match_view(match, "helper", language)  # already offered or helping: nothing changes
     if match.status == "declined":
         raise Conflict(
             "this help was declined before; it cannot be offered again",
@@ -184,4 +183,4 @@ def offer_to_help(request_id: int, helper_id: int) -> dict:
         f"{helper_name} wil u helpen met {category_nl(request)}. "
         "Kijk in mutualaid en zeg ja of nee.",
     )
-    return match_view(match, "helper")
+    return match_view(match, "helper", language)

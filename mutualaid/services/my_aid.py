@@ -7,26 +7,37 @@ from sqlalchemy import and_, case, func, or_, select
 
 from ..extensions import db
 from ..models import HelpRequest, Match, Message, Offer
-from .aid_views import offer_view, request_view
+from .aid_views import offer_view, page_of, paginate, request_view
 from .helping_views import invitations_for_helper, match_view, side_of
+
+
+def _my_matches_statement(resident_id: int):
+    """Matches the resident is a side of that someone acted on (asked, offered, accepted)."""
+    own_requests = select(HelpRequest.id).where(HelpRequest.requester_id == resident_id)
+    return (
+        select(Match)
+        .where(
+            or_(Match.helper_id == resident_id, Match.request_id.in_(own_requests)),
+            or_(Match.invited_at.is_not(None), Match.status.in_(("accepted", "done"))),
+        )
+        .order_by(Match.status_changed_at.desc(), Match.id.desc())
+    )
 
 
 def my_matches(resident_id: int, language: str = "nl") -> list[dict]:
     """Every match the resident is a side of (as requester or helper) that went beyond a
     suggestion, newest first."""
-    own_requests = select(HelpRequest.id).where(HelpRequest.requester_id == resident_id)
-    matches = db.session.scalars(
-        select(Match)
-        .where(
-            or_(Match.helper_id == resident_id, Match.request_id.in_(own_requests)),
-            or_(
-                Match.status.in_(("invited", "accepted", "done", "declined", "cancelled")),
-                Match.invited_by.is_not(None),
-            ),
-        )
-        .order_by(Match.status_changed_at.desc(), Match.id.desc())
-    ).all()
+    matches = db.session.scalars(_my_matches_statement(resident_id)).all()
     return [match_view(m, side_of(m, resident_id), language) for m in matches]
+
+
+def my_matches_page(
+    resident_id: int, page: int = 1, per_page: int = 20, language: str = "nl"
+) -> dict:
+    """One page of my_matches: {items, page, per_page, total}."""
+    rows, total = paginate(_my_matches_statement(resident_id), page, per_page)
+    items = [match_view(m, side_of(m, resident_id), language) for m in rows]
+    return page_of(items, page, per_page, total)
 
 
 def my_threads(resident_id: int, language: str = "nl") -> list[dict]:

@@ -13,6 +13,25 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _schema_errors(messages: dict) -> dict:
+    """Schema errors as the one error body: `errors` by field, the first `field` and `rule`.
+
+    flask-smorest nests them by location ({"json": {"colour": ["Unknown field."]}})."""
+    flat: dict = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    if not flat:
+        return {}
+    field = sorted(flat)[0]
+    first = flat[field][0] if isinstance(flat[field], list) and flat[field] else ""
+    rule = "unknown" if first == "Unknown field." else "schema"
+    message = f"{field}: {first}" if isinstance(first, str) and first else f"{field} is invalid"
+    return {"error": "invalid", "message": message, "field": field, "rule": rule, "errors": flat}
+
+
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
@@ -29,7 +48,7 @@ def register_error_pages(app: Flask) -> None:
             body = {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}
             errors = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
             if errors:
-                body["errors"] = errors
+                body.update(_schema_errors(errors))
             return jsonify(body), exc.code
         return render_template(
             "errors/error.html", status=exc.code, message=exc.description
