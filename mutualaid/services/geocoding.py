@@ -12,15 +12,18 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
+from .. import background
 from ..background import enqueue_after_commit
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..geocoders import Place
 from ..models import Neighbourhood, Resident
+from ..models.base import utcnow
 from .addresses import (
     GeocodeOutcome,
     format_postcode,
@@ -272,3 +275,28 @@ def neighbourhood_features() -> dict:
             for row in rows
         ],
     }
+
+
+def sweep_pending_geocoding(min_age_seconds: int = 300, limit: int = 1000) -> int:
+    """Enqueue geocoding again for homes still pending after a while (Redis was down when
+    the address was saved, or a worker died). Duplicates are harmless: the job skips homes
+    that are no longer pending."""
+    if not geocoder_configured():
+        return 0
+    cutoff = utcnow() - timedelta(seconds=min_age_seconds)
+    ids = list(
+        db.session.scalars(
+            select(Resident.id)
+            .where(
+                Resident.geocode_status == "pending",
+                Resident.updated_at <= cutoff,
+                Resident.erased_at.is_(None),
+            )
+            .order_by(Resident.updated_at)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()  # read-only: end the transaction before talking to Redis
+    for resident_id in ids:
+        background.enqueue(JOB, resident_id, queue="default")
+    return len(ids)

@@ -10,6 +10,7 @@ from .. import background
 from ..extensions import db
 from ..models import HelpRequest, Offer
 from ..models.base import utcnow
+from .geocoding import sweep_pending_geocoding
 
 
 def sweep_outbox(min_age_seconds: int = 10, limit: int = 5000) -> dict[str, int]:
@@ -39,4 +40,5 @@ def sweep_outbox(min_age_seconds: int = 10, limit: int = 5000) -> dict[str, int]
         background.enqueue("mutualaid.jobs.match_request", request_id, queue="matching")
     for offer_id in offer_ids:
         background.enqueue("mutualaid.jobs.match_offer", offer_id, queue="matching")
-    return {"requests": len(request_ids), "offers": len(offer_ids)}
+    homes = sweep_pending_geocoding()
+    return {"requests": len(request_ids), "offers": len(offer_ids), "homes": homes}

@@ -13,6 +13,7 @@ from mutualaid.background import get_queue, get_redis
 from mutualaid.errors import Invalid
 from mutualaid.extensions import db
 from mutualaid.models import GeocodeResult, Neighbourhood, Resident
+from mutualaid.models.base import utcnow
 from mutualaid.services import addresses, geocoding
 from mutualaid.services.neighbourhoods import get_locator
 from tests import builders
@@ -372,3 +373,18 @@ def test_the_geocoding_job_runs_in_a_real_worker(pdok, town, instance_path, tmp_
         assert wait_for(lambda: reload(person.id).geocode_status == "found", timeout=60)
     assert code_of(reload(person.id)) == "BU01640000"
     assert pdok.count(PDOK_PATH) == 1
+
+
+def test_the_outbox_sweep_enqueues_homes_left_pending(pdok):
+    from mutualaid.services.outbox import sweep_outbox
+
+    person = resident(postcode="7551AB", house_number="12", geocode_status="pending")
+    assert sweep_outbox()["homes"] == 0  # just saved: its own job is on its way
+    db.session.execute(
+        Resident.__table__.update()
+        .where(Resident.id == person.id)
+        .values(updated_at=utcnow() - timedelta(minutes=10))
+    )
+    db.session.commit()
+    assert sweep_outbox()["homes"] == 1
+    assert get_queue("default").count == 1
