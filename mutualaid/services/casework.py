@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..errors import NotAllowed, NotFound
 from ..extensions import db
-from ..models import HelpRequest, Match, Resident, User, WorkerAssignment
+from ..models import HelpRequest, Match, Neighbourhood, Resident, User, WorkerAssignment
 
 STAFF_ROLES = ("worker", "admin")
 
@@ -75,3 +75,14 @@ def scoped_match(user_id: int, match_id: int, request_id: int | None = None) -> 
     except NotFound:
         raise NotFound(f"match {match_id} does not exist", field="match_id") from None
     return match
+
+
+def scope_neighbourhoods(user_id: int) -> list[dict]:
+    """The neighbourhoods the actor works in (an admin: all), by name: id, code, name."""
+    scope = scope_ids(user_id)
+    statement = select(Neighbourhood.id, Neighbourhood.code, Neighbourhood.name).order_by(
+        Neighbourhood.name
+    )
+    if scope is not None:
+        statement = statement.where(Neighbourhood.id.in_(scope or [-1]))
+    return [{"id": r.id, "code": r.code, "name": r.name} for r in db.session.execute(statement)]
