@@ -60,10 +60,13 @@ def location():
         return _page()
     data = {key: request.form.get(key, "") for key in ("postcode", "house_number")}
     try:
-        set_home_address(me(), data["postcode"], data["house_number"])
+        resident = set_home_address(me(), data["postcode"], data["house_number"])
     except Invalid as exc:
         return _page(_errors(exc), data)
-    flash(_("Thank you. We are looking up your address."))
+    if resident.geocode_status == "pending":
+        flash(_("Thank you. We are looking up your address."))
+    else:
+        flash(_("Thank you. We saved your address."))
     return redirect(url_for(".location"))
 
 
