@@ -30,3 +30,13 @@ def test_api_docs_render_from_the_bundled_swagger_ui(page):
     page.locator(".opblock-summary-path", has_text="/api/v1/health").first.wait_for()
     screenshot(page, "api-docs")
     assert list(page.problems) == []
+
+
+def test_axe_helper_reports_a_critical_violation_when_there_is_one(page, hengelo):
+    """The check can fail: an image without a text alternative is a critical violation."""
+    page.goto("/")
+    page.evaluate(
+        "() => { const img = document.createElement('img');"
+        " img.src = '/static/favicon.svg'; document.querySelector('main').appendChild(img); }"
+    )
+    assert [v["id"] for v in axe(page)] == ["image-alt"]

@@ -13,7 +13,7 @@
   var countLabel = box.getAttribute("data-count-label") || "";
   var select = document.getElementById("neighbourhood_id");
   box.hidden = false;
-  var map = L.map(box, { scrollWheelZoom: false });
+  var map = L.map(box, { scrollWheelZoom: false, zoomSnap: 0.25 });
   var tiles = box.getAttribute("data-tiles");
   if (tiles) { L.tileLayer(tiles, { maxZoom: 19 }).addTo(map); }
 
