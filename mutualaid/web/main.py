@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
+from ..services.monitoring import municipality_choices
 from ..services.overview import municipality_totals, neighbourhood_figures
 
 bp = Blueprint("main", __name__)
@@ -16,7 +17,16 @@ EXACT_COUNT_ROLES = {"worker", "admin"}
 @bp.get("/")
 def home():
     """Neighbourhoods of the municipality with open requests, active offers and matches."""
+    choices = municipality_choices()
     code = current_app.config["DEFAULT_MUNICIPALITY_CODE"]
+    wanted = request.args.get("gemeente")
+    own = current_user.is_authenticated and current_user.municipality_code
+    if not wanted and own:
+        wanted = own  # a municipality user starts at their own municipality
+    if wanted and wanted in {c for c, _ in choices}:
+        code = wanted  # a visitor may pick any imported municipality; unknown codes: default
+    elif choices and code not in {c for c, _ in choices}:
+        code = choices[0][0]
     exact = current_user.is_authenticated and current_user.role in EXACT_COUNT_ROLES
     figures = neighbourhood_figures(
         code, threshold=current_app.config["SMALL_COUNT_THRESHOLD"], exact=exact
@@ -26,6 +36,7 @@ def home():
         figures=figures,
         totals=municipality_totals(code),
         municipality_code=code,
+        municipalities=choices,
         exact=exact,
         threshold=current_app.config["SMALL_COUNT_THRESHOLD"],
     )
