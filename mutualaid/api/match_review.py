@@ -146,6 +146,7 @@ class WhatIfTopSchema(Schema):
 class WhatIfMoveSchema(Schema):
     offer_id = fields.Integer()
     helper_id = fields.Integer()
+    helper_first_name = fields.String(allow_none=True)
     rank_now = fields.Integer(allow_none=True)
     rank_new = fields.Integer(allow_none=True)
 

@@ -70,7 +70,7 @@ def _open_request_ids(scope: set[int] | None) -> list[int]:
     return list(db.session.scalars(statement))
 
 
-def _rank_moves(now: list[dict], then: list[dict]) -> list[dict]:
+def _rank_moves(now: list[dict], then: list[dict], names: dict[int, str]) -> list[dict]:
     """Per helper in either ranking: rank now, rank with the new weights (None: not in top)."""
     before = {c["offer_id"]: c for c in now}
     after = {c["offer_id"]: c for c in then}
@@ -81,6 +81,7 @@ def _rank_moves(now: list[dict], then: list[dict]) -> list[dict]:
             {
                 "offer_id": offer_id,
                 "helper_id": (a or b)["helper_id"],
+                "helper_first_name": names.get((a or b)["helper_id"]),
                 "rank_now": a["rank"] if a else None,
                 "rank_new": b["rank"] if b else None,
             }
@@ -123,7 +124,7 @@ def what_if(actor_id: int, values: dict, top_k: int = 10) -> dict:
                 "top_now": _top(top_now, names),
                 "top_new": _top(top_new, names),
                 "changed": (top_now or {}).get("offer_id") != (top_new or {}).get("offer_id"),
-                "moves": _rank_moves(before, after),
+                "moves": _rank_moves(before, after, names),
             }
         )
     current, version = current_weights()
