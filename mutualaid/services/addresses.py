@@ -279,3 +279,22 @@ def geocode_address(
     if outcome.found:
         outcome.neighbourhood_id = get_locator().locate(outcome.lat, outcome.lon)
     return outcome
+
+
+def forget_cached_address(
+    postcode: str | None, house_number: str | None = None, *, address_line: str | None = None
+) -> int:
+    """Delete the cached answers for an address, every provider (on erasure); no commit.
+
+    A cached address is linked to nobody, but once its resident is erased nothing should
+    remain that says someone here once used the service."""
+    try:
+        if house_number is None and address_line is not None:
+            _, house_number = _split_address_line(address_line)
+        address = parse_address(postcode, house_number)
+    except Invalid:
+        return 0  # never stored in this form, so never cached
+    result = db.session.execute(
+        GeocodeResult.__table__.delete().where(GeocodeResult.query_key.like(f"%|{address.key}"))
+    )
+    return result.rowcount or 0

@@ -35,6 +35,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.vocab import ACTIVE_MATCH_STATUSES
 from .accounts import verify_password
+from .addresses import forget_cached_address
 from .aid import mark_request_for_matching
 from .audit import record_event
 from .notifications import notify
@@ -79,6 +80,7 @@ def _erase_account(resident: Resident, now: datetime) -> None:
 
 
 def _erase_person(resident: Resident, now: datetime) -> None:
+    forget_cached_address(resident.postcode, resident.house_number)
     resident.first_name = ERASED_NAME
     for name in (
         "last_name",
@@ -108,6 +110,8 @@ def _erase_requests_and_offers(resident_id: int, now: datetime) -> None:
     ):
         if row.status in ("open", "matched"):
             row.status, row.closed_at = "cancelled", now
+        if row.postcode and row.address_line:
+            forget_cached_address(row.postcode, address_line=row.address_line)
         row.lat, row.lon = _coarse_point(row.neighbourhood_id, row.lat, row.lon)
         row.description, row.street, row.address_line, row.postcode = "", None, None, None
         row.contact_channel, row.matching_pending_since = None, None

@@ -388,3 +388,15 @@ def test_the_outbox_sweep_enqueues_homes_left_pending(pdok):
     db.session.commit()
     assert sweep_outbox()["homes"] == 1
     assert get_queue("default").count == 1
+
+
+def test_erasing_a_resident_forgets_their_cached_address(pdok):
+    from mutualaid.services.erasure import erase_resident
+
+    person = resident()
+    geocoding.set_home_address(person.id, "7551AB", "12", lookup_timeout=1.0)
+    other = geocoding.geocode_address("7551AB", "14A")  # someone else's address stays
+    db.session.commit()
+    assert other.found and db.session.query(GeocodeResult).count() == 2
+    erase_resident(person.id)
+    assert db.session.scalars(select(GeocodeResult.query_key)).all() == ["pdok|7551AB 14A"]
