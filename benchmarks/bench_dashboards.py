@@ -58,6 +58,15 @@ PAGES: list[tuple[str, str, str]] = [
         "/api/v1/monitoring?level=neighbourhood&period=week",
         MUNICIPALITY_LOGIN,
     ),
+    ("worker overview (district WK016401)", "/wijkwerk/", WORKER_LOGIN),
+    ("worker newly active", "/wijkwerk/nieuw-actief", WORKER_LOGIN),
+    ("worker follow-up queue", "/wijkwerk/opvolging", WORKER_LOGIN),
+    (
+        "worker who is involved (one neighbourhood)",
+        "/wijkwerk/buurt/BU01640101/betrokken",
+        WORKER_LOGIN,
+    ),
+    ("worker help network (one neighbourhood)", "/wijkwerk/buurt/BU01640101/netwerk", WORKER_LOGIN),
 ]
 
 
@@ -197,6 +206,16 @@ def generate_town(n_residents: int, seed: int = 11) -> dict:
             )
     _bulk(HelpRequest.__table__, requests)
     _bulk(Match.__table__, matches)
+    # Whoever asked or offered is active from their first request or offer, as the aid
+    # services record it (the worker dashboards read first_active_at).
+    first: dict[int, datetime] = {}
+    for rid, at in [(o["helper_id"], o["created_at"]) for o in offers] + [
+        (q["requester_id"], q["created_at"]) for q in requests
+    ]:
+        first[rid] = min(at, first.get(rid, at))
+    db.session.execute(
+        db.update(Resident), [{"id": rid, "first_active_at": at} for rid, at in first.items()]
+    )
     db.session.commit()
     return {
         "residents": len(residents),
