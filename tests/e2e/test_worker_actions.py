@@ -97,6 +97,10 @@ def test_review_page_confirm_and_withdraw(client, scene):
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(Match, match.id).status == "invited"
+    no_reason = client.post(
+        f"/wijkwerk/hulpvragen/{request_id}/intrekken", data={"match_id": match.id, "reason": ""}
+    )
+    assert no_reason.status_code == 422 and 'href="#withdraw-reason"' in no_reason.text
     withdrawn = client.post(
         f"/wijkwerk/hulpvragen/{request_id}/intrekken",
         data={"match_id": match.id, "reason": "Toch niet"},

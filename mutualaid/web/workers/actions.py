@@ -64,6 +64,11 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     return {field: str(FIELD_MESSAGES.get(field, exc.message))}
 
 
+def _prefixed(form: str, errors: dict[str, str]) -> dict[str, str]:
+    """Errors of the second and third form on the review page point at that form's reason."""
+    return {f"{form}-reason" if key == "reason" else key: text for key, text in errors.items()}
+
+
 def _render_review(request_id: int, errors: dict | None = None, form=None):
     review = review_request(current_user.id, request_id)
     helpers = nearby_offers(current_user.id, request_id)
@@ -125,7 +130,7 @@ def review_choose(request_id: int):
     except DomainError as exc:
         if exc.status_code == 404:
             raise
-        return _render_review(request_id, field_errors(exc), request.form)
+        return _render_review(request_id, _prefixed("choose", field_errors(exc)), request.form)
     flash(_("The helper you chose has been asked. Both residents got a message."))
     return redirect(url_for("workers.review", request_id=request_id))
 
@@ -144,7 +149,7 @@ def review_withdraw(request_id: int):
     except DomainError as exc:
         if exc.status_code == 404:
             raise
-        return _render_review(request_id, field_errors(exc), request.form)
+        return _render_review(request_id, _prefixed("withdraw", field_errors(exc)), request.form)
     flash(_("The match has been withdrawn."))
     return redirect(url_for("workers.review", request_id=request_id))
 

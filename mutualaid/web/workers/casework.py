@@ -3,7 +3,7 @@ and offered on their behalf, the hand-over code (print-friendly), vouch, VOG, ex
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -200,11 +200,15 @@ def handover_code(resident_id: int):
             raise
         flash(errors_of(exc).popitem()[1])
         return redirect(url_for("workers.resident", resident_id=resident_id))
-    return render_template(
-        "workers/intake_code.html",
-        issued=issued,
-        url=url_for("activation.activate", _external=True),
+    page = make_response(
+        render_template(
+            "workers/intake_code.html",
+            issued=issued,
+            url=url_for("activation.activate", _external=True),
+        )
     )
+    page.headers["Cache-Control"] = "no-store"  # the code is shown once; keep it out of caches
+    return page
 
 
 @bp.post("/bewoners/<int:resident_id>/vouch")
