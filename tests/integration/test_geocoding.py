@@ -400,3 +400,30 @@ def test_erasing_a_resident_forgets_their_cached_address(pdok):
     assert other.found and db.session.query(GeocodeResult).count() == 2
     erase_resident(person.id)
     assert db.session.scalars(select(GeocodeResult.query_key)).all() == ["pdok|7551AB 14A"]
+
+
+def test_a_request_at_another_address_is_placed_by_the_geocoder(pdok):
+    from mutualaid.services.aid import post_request
+    from mutualaid.services.demo import ensure_categories
+
+    ensure_categories()
+    requester = resident(home_lat=52.2700, home_lon=6.7800)
+    request = post_request(
+        requester.id,
+        category="boodschappen",
+        description="Boodschappen voor mijn moeder",
+        address_line="Marktstraat 12",
+        postcode="7551 AB",
+    )
+    assert request.location_source == "geocoder"
+    assert (request.lat, request.lon) == (CENTRE_ADDRESS.lat, CENTRE_ADDRESS.lon)
+    assert request.neighbourhood.code == "BU01640000"
+    with pytest.raises(Invalid) as caught:
+        post_request(
+            requester.id,
+            category="boodschappen",
+            description="Boodschappen",
+            address_line="Nergensstraat 1",
+            postcode="7559 ZZ",
+        )
+    assert caught.value.field == "postcode"
