@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
+from flask_babel import refresh
 from sqlalchemy import func, select
 
 from mutualaid.extensions import db
@@ -315,3 +316,42 @@ def test_account_pages_need_a_signed_in_resident(client):
         "/mijn/gegevens/download",
     ):
         assert client.get(path).status_code == 302
+
+
+def test_registration_needs_the_csrf_token_of_its_form_when_csrf_is_on(app_ctx, instance_path):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(
+        app_ctx.config["SQLALCHEMY_DATABASE_URI"],
+        app_ctx.config["REDIS_URL"],
+        instance_path,
+        WTF_CSRF_ENABLED=True,
+    )
+    browser = app.test_client()
+    assert browser.post("/auth/register", data=register_form()).status_code == 400
+    page = browser.get("/auth/register").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = browser.post("/auth/register", data={**register_form(), "csrf_token": token})
+    assert response.status_code == 302
+    # Every form on the account pages carries the token.
+    for path in ("/mijn/gegevens", "/mijn/api-tokens", "/mijn/gegevens/verwijderen"):
+        html = browser.get(path).get_data(as_text=True)
+        assert html.count("<form") == html.count('name="csrf_token"'), path
+
+
+def test_account_pages_work_in_english(anna):
+    # The test app context outlives requests, and Flask-Babel caches the locale on it.
+    refresh()
+    pages = {
+        "/mijn/gegevens?lang=en": "My details",
+        "/mijn/gegevens/inzage": "Who looked at my data",
+        "/mijn/api-tokens": "API tokens",
+        "/mijn/meldingen": "My notifications",
+        "/mijn/gegevens/wachtwoord": "Change my password",
+        "/mijn/gegevens/verwijderen": "Delete my account",
+    }
+    for path, title in pages.items():
+        response = anna.get(path)
+        assert response.status_code == 200 and f"<h1>{title}</h1>" in response.get_data(
+            as_text=True
+        ), path
