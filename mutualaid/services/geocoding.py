@@ -58,8 +58,8 @@ API_LOOKUP_SECONDS = 3.0
 # --- A resident's home -----------------------------------------------------------------------
 
 
-def _resident(resident_id: int, *, lock: bool = False) -> Resident:
-    resident = db.session.get(Resident, resident_id, with_for_update=lock or None)
+def _resident(resident_id: int) -> Resident:
+    resident = db.session.get(Resident, resident_id)
     if resident is None or resident.erased_at is not None:
         raise NotFound("this resident does not exist", field="resident_id")
     return resident
@@ -169,8 +169,13 @@ def geocode_resident(resident_id: int) -> dict:
         )
         with contextlib.suppress(Conflict):  # another process cached it a moment ago
             commit()  # the cache row
-    resident = _resident(resident_id, lock=True)
-    if resident.geocode_status != "pending" or (resident.postcode, resident.house_number) != asked:
+    resident = db.session.get(Resident, resident_id, with_for_update=True)
+    if (
+        resident is None
+        or resident.erased_at is not None  # erased meanwhile: nothing to place
+        or resident.geocode_status != "pending"
+        or (resident.postcode, resident.house_number) != asked
+    ):
         db.session.rollback()  # changed meanwhile: the newer change has its own job
         return {"resident_id": resident_id, "status": "skipped"}
     if outcome.found:

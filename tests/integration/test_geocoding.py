@@ -427,3 +427,14 @@ def test_a_request_at_another_address_is_placed_by_the_geocoder(pdok):
             postcode="7559 ZZ",
         )
     assert caught.value.field == "postcode"
+
+
+def test_the_job_skips_a_resident_erased_before_it_ran(pdok):
+    from mutualaid.services.erasure import erase_resident
+
+    person = resident()
+    geocoding.set_home_address(person.id, "7551AB", "12")
+    erase_resident(person.id)
+    assert geocoding.geocode_resident(person.id)["status"] == "skipped"
+    assert geocoding.geocode_resident(987654)["status"] == "skipped"
+    assert pdok.count() == 0
