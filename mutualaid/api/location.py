@@ -49,11 +49,20 @@ class LocationSchema(Schema):
     geocoder_configured = fields.Boolean(required=True)
 
 
+class HouseNumberField(fields.String):
+    """Text, but a plain JSON number (12) is taken as "12" too."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class LocationInSchema(Schema):
     """One of: postcode + house_number (street, city optional), lat + lon, neighbourhood_code."""
 
     postcode = fields.String(metadata={"example": "7551 AB"})
-    house_number = fields.String(metadata={"example": "12a"})
+    house_number = HouseNumberField(metadata={"example": "12a"})
     street = fields.String(allow_none=True)
     city = fields.String(allow_none=True)
     # Range and finiteness are checked by the service, which names the field.

@@ -182,7 +182,7 @@ def test_api_put_address_found_at_once_and_get_returns_own_location(client, pdok
     person = make_resident()
     headers = token_for(client, person)
     response = client.put(
-        "/api/v1/me/location", json={"postcode": "7551AB", "house_number": "12"}, headers=headers
+        "/api/v1/me/location", json={"postcode": "7551AB", "house_number": 12}, headers=headers
     )
     assert response.status_code == 200, response.json
     assert response.json["status"] == "found"
