@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..extensions import limiter
 from ..models.vocab import ROLES
+from ..services.accounts import request_password_reset
 from ..services.api_tokens import (
     create_api_token_with_password,
     list_api_tokens,
@@ -95,3 +97,20 @@ class TokenItem(MethodView):
     def delete(self, token_id: int):
         """Revoke one of your API tokens: it stops working at once."""
         revoke_api_token(api_user().id, token_id)
+
+
+class ResetRequestSchema(Schema):
+    email = fields.String(required=True)
+
+
+@blp.route("/password-reset")
+class PasswordReset(MethodView):
+    decorators = (limiter.limit("5 per minute", methods=["POST"]),)
+
+    # Public: the same answer whether or not the address has an account.
+    @blp.arguments(ResetRequestSchema)
+    @blp.response(202)
+    def post(self, body):
+        """Email a single-use link to choose a new password (on the website)."""
+        template = url_for("auth.reset_password", token="TOKEN", _external=True)
+        request_password_reset(body["email"], template.replace("TOKEN", "{token}"))

@@ -230,3 +230,19 @@ def test_pagination_bounds_are_checked(client, per_page):
     token = get_token(client)
     response = client.get(f"/api/v1/auth/tokens?per_page={per_page}", headers=bearer(token))
     assert response.status_code == 422
+
+
+def test_password_reset_can_be_asked_through_the_api_with_the_same_answer(client, app_ctx):
+    from tests.smtp_server import local_smtp_server
+
+    make_resident()
+    with local_smtp_server(app_ctx) as inbox:
+        known = client.post("/api/v1/auth/password-reset", json={"email": "anna@example.org"})
+        unknown = client.post("/api/v1/auth/password-reset", json={"email": "x@example.org"})
+        inbox.wait_for(1)
+    assert known.status_code == unknown.status_code == 202
+    assert known.get_data() == unknown.get_data()
+    assert [m["To"] for m in inbox.messages] == ["anna@example.org"]
+    assert "/auth/password/reset/" in inbox.messages[0].get_body().get_content()
+    missing = client.post("/api/v1/auth/password-reset", json={})
+    assert missing.status_code == 422
