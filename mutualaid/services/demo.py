@@ -43,6 +43,7 @@ from .demo_names import (
     OFFER_TEXTS,
     REQUEST_TEXTS,
 )
+from .demo_story import create_demo_story, nearest, story_neighbour
 from .transactions import commit, flush
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -171,8 +172,12 @@ def seed_demo(seed: int = 20261122, residents: int = 400, progress: bool = False
     helpers = _create_offers(people, categories, rng, result)
     _create_vogs_and_vouches(helpers, staff, rng, now)
     _create_requests_and_matches(people, helpers, categories, staff, rng, now, result)
+    requester, helper = _create_resident_logins(people, helpers, result)
+    neighbour = story_neighbour(helper, people, {requester.id, helper.id})
+    story = create_demo_story(requester, helper, neighbour, categories, now)
+    result.requests += story["requests"]
+    result.matches += story["matches"]
     _create_ties(people, rng, result)
-    _create_resident_logins(people, helpers, result)
     commit()
     return result
 
@@ -466,12 +471,13 @@ def _create_ties(people: list[Resident], rng: random.Random, result: DemoResult)
 
 def _create_resident_logins(
     people: list[Resident], offers: list[Offer], result: DemoResult
-) -> None:
-    """Accounts for one resident who asks for help and one who offers it."""
+) -> tuple[Resident, Resident]:
+    """Accounts for one resident who asks for help and one who offers it (returned)."""
     helper_ids = {o.helper_id for o in offers}
     online = [p for p in people if p.self_service and p.email]
     requester = next(p for p in online if p.id not in helper_ids)
-    helper = next(p for p in online if p.id in helper_ids)
+    # The nearest online helper, so the demo's suggestions and invitations are close by.
+    helper = nearest(requester, [p for p in online if p.id in helper_ids])
     for role_label, person, local in (
         ("resident", requester, "bewoner"),
         ("resident", helper, "vrijwilliger"),
@@ -487,6 +493,7 @@ def _create_resident_logins(
             commit_now=False,
         )
         result.logins.append((f"{role_label} ({local})", email))
+    return requester, helper
 
 
 def demo_logins() -> list[tuple[str, str]]:

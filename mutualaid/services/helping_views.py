@@ -208,7 +208,9 @@ def suggestions_for_request(request_id: int, requester_id: int, language: str = 
     ).all()
     order = {s: i for i, s in enumerate(("accepted", "done", "invited", "suggested"))}
     matches = sorted(matches, key=lambda m: order[m.status])  # stable: keeps the rank order
-    return [match_view(m, "requester", language) for m in matches]
+    seen: set[int] = set()  # a helper with two fitting offers is shown once, at their best
+    shown = [m for m in matches if not (m.helper_id in seen or seen.add(m.helper_id))]
+    return [match_view(m, "requester", language) for m in shown]
 
 
 def _invitation_view(match: Match, language: str) -> dict:

@@ -129,3 +129,27 @@ def test_seed_demo_command_prints_logins_and_is_skipped_when_not_empty(app_ctx):
     assert second.exit_code == 0 and "already present" in second.output
     third = runner.invoke(app_ctx.cli, ["seed-demo", "--residents", "40"])
     assert third.exit_code != 0 and "already has residents" in third.output
+
+
+def test_demo_logins_open_on_suggestions_an_invitation_a_thread_and_thanks(seeded):
+    from mutualaid.services import helping, messages
+    from mutualaid.services.matching import match_all
+
+    match_all(trigger="demo")  # as the devserver does after seeding
+    bewoner = db.session.scalar(select(User).where(User.email == "bewoner@example.org"))
+    helper = db.session.scalar(select(User).where(User.email == "vrijwilliger@example.org"))
+    overview = helping.my_overview(bewoner.resident_id)
+    open_requests = [r for r in overview["requests"] if r["status"] == "open"]
+    assert open_requests
+    suggestions = helping.suggestions_for_request(open_requests[0]["id"], bewoner.resident_id)
+    assert suggestions and suggestions[0]["explanation"]
+    by_status = {m["status"]: m for m in overview["matches"]}
+    accepted, done = by_status["accepted"], by_status["done"]
+    assert accepted["other_first_name"] == helper.resident.first_name
+    assert accepted["contact"] is not None
+    assert len(messages.thread(accepted["match_id"], helper.resident_id)["messages"]) >= 2
+    assert done["feedback_rating"] == 5 and done["thanks_note"]
+    invitations = helping.invitations_for_helper(helper.resident_id)
+    assert len(invitations) == 1 and invitations[0]["status"] == "invited"
+    helper_view = helping.match_detail(accepted["match_id"], helper.resident_id)
+    assert helper_view["address"]["postcode"] == bewoner.resident.postcode
