@@ -81,33 +81,54 @@ def _columns(rows: SuggestionRows) -> list[list]:
     ]
 
 
-def _copy_text(rows: SuggestionRows) -> str:
-    """The rows as COPY text, built column by column (one str() per value, one join)."""
+# PostgreSQL binary COPY: per row a field count, then (length, value) per field, big-endian.
+# The numeric fields have a fixed width, so they are laid out by one numpy structured array;
+# only the two explanations vary in length.
+_FIXED = np.dtype(
+    [("fields", ">i2")]
+    + [(f"{c}", [("n", ">i4"), ("v", ">i4")]) for c in VALUES[:4]]
+    + [(f"{c}", [("n", ">i4"), ("v", ">f8")]) for c in VALUES[4:12]]
+    + [("nl_n", ">i4")]
+)
+_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+_TRAILER = b"\xff\xff"
+
+
+def _utf8(texts: list[str]) -> tuple[list[bytes], np.ndarray]:
+    encoded = [t.encode() for t in texts]
+    return encoded, np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+
+
+def _copy_binary(rows: SuggestionRows) -> bytes:
+    """The rows in PostgreSQL's binary COPY format, built column-wise."""
+    n = len(rows)
+    fixed = np.zeros(n, dtype=_FIXED)
+    fixed["fields"] = len(VALUES)
     parts = np.clip(np.asarray(rows.parts, dtype=np.float64), 0.0, 1.0).round(6)
-    numbers = [
-        np.asarray(rows.request_id, np.int64).astype(str),
-        np.asarray(rows.offer_id, np.int64).astype(str),
-        np.asarray(rows.helper_id, np.int64).astype(str),
-        np.asarray(rows.rank, np.int64).astype(str),
-        np.clip(np.asarray(rows.score, np.float64), 0.0, 1.0).round(6).astype(str),
-        *(parts[:, i].astype(str) for i in range(parts.shape[1])),
-        np.asarray(rows.distance_m, np.float64).round(1).astype(str),
-    ]
-    # Explanations never hold tabs, newlines or backslashes; escape anyway to be safe.
-    texts = [[_escape(t) for t in column] for column in (rows.explanation_nl, rows.explanation_en)]
-    lines = map("\t".join, zip(*(c.tolist() for c in numbers), *texts, strict=True))
-    return "\n".join(lines) + "\n"
-
-
-def _escape(text: str) -> str:
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
+    values = {
+        "request_id": rows.request_id,
+        "offer_id": rows.offer_id,
+        "helper_id": rows.helper_id,
+        "rank": rows.rank,
+        "score": np.clip(np.asarray(rows.score, np.float64), 0.0, 1.0).round(6),
+        **{f"score_{p}": parts[:, i] for i, p in enumerate(SCORE_PARTS)},
+        "distance_m": np.asarray(rows.distance_m, np.float64).round(1),
+    }
+    for name, column in values.items():
+        fixed[name]["n"] = 4 if name in VALUES[:4] else 8
+        fixed[name]["v"] = column
+    nl, nl_len = _utf8(rows.explanation_nl)
+    en, en_len = _utf8(rows.explanation_en)
+    fixed["nl_n"] = nl_len
+    head = fixed.tobytes()
+    width = _FIXED.itemsize
+    en_n = en_len.astype(">i4").tobytes()
+    pieces: list[bytes] = [b""] * (4 * n)
+    pieces[0::4] = [head[k : k + width] for k in range(0, n * width, width)]
+    pieces[1::4] = nl
+    pieces[2::4] = [en_n[k : k + 4] for k in range(0, 4 * n, 4)]
+    pieces[3::4] = en
+    return b"".join([_HEADER, *pieces, _TRAILER])
 
 
 def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_id, now) -> dict:
@@ -122,26 +143,36 @@ def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_i
         cursor.execute(STAGING)
         cursor.execute("TRUNCATE new_suggestions")
         if len(rows):
-            with cursor.copy(f"COPY new_suggestions ({columns}) FROM STDIN") as copy:
-                copy.write(_copy_text(rows))
+            with cursor.copy(
+                f"COPY new_suggestions ({columns}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.write(_copy_binary(rows))
         cursor.execute(
             f"""
-            WITH upserted AS (
+            WITH changed AS (
+                SELECT n.* FROM new_suggestions n
+                LEFT JOIN matches ON matches.request_id = n.request_id
+                    AND matches.offer_id = n.offer_id
+                WHERE matches.id IS NULL
+                   OR (matches.status = 'suggested' AND {differs.replace("excluded.", "n.")})
+            ), upserted AS (
                 INSERT INTO matches ({columns}, engine_version, matching_run_id, status,
                     proposed_by, created_at, updated_at, status_changed_at)
                 SELECT {columns}, %(version)s, %(run)s, 'suggested', 'engine', %(now)s,
                     %(now)s, %(now)s
-                FROM new_suggestions
+                FROM changed
                 ON CONFLICT (request_id, offer_id) DO UPDATE SET {updates},
                     engine_version = excluded.engine_version,
                     matching_run_id = excluded.matching_run_id,
                     updated_at = excluded.updated_at
-                WHERE matches.status = 'suggested' AND {differs}
+                WHERE matches.status = 'suggested'
                 RETURNING (xmax = 0) AS inserted
             ), expired AS (
                 UPDATE matches SET status = 'expired', status_changed_at = %(now)s,
                     updated_at = %(now)s
-                WHERE matches.status = 'suggested' AND matches.request_id = ANY(%(requests)s)
+                FROM unnest(%(requests)s::integer[]) AS considered(request_id)
+                WHERE matches.request_id = considered.request_id
+                  AND matches.status = 'suggested'
                   AND NOT EXISTS (
                     SELECT 1 FROM new_suggestions n
                     WHERE n.request_id = matches.request_id AND n.offer_id = matches.offer_id)
