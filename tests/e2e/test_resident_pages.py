@@ -322,3 +322,13 @@ def test_knowing_each_other_by_code_then_undo_and_block(client, world):
     assert db.session.query(TrustTie).filter_by(kind="knows").count() == 0
     assert client.post(f"/mijn/kennen/{world.bram.id}/blokkeren").status_code == 302
     assert db.session.query(ResidentBlock).count() == 1
+
+
+def test_let_the_service_ask_helpers_in_waves(client, world):
+    response = client.post(f"/mijn/hulpvragen/{world.request.id}/in-rondes?lang=nl")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"] + "?lang=nl")
+    assert "Wij hebben een paar buren gevraagd" in text_of(page)
+    # Bram now finds the request among the requests sent to him, and can say yes.
+    html = text_of(world.bram_client.get("/mijn/uitnodigingen?lang=nl"))
+    assert "Een volle tas" in html and "Ja, ik help" in html
