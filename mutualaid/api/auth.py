@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..extensions import limiter
-from ..models.vocab import ROLES
-from ..services.accounts import request_password_reset
+from ..models.vocab import CHANNELS, LANGUAGES, ROLES
+from ..services.accounts import register_resident, request_password_reset
 from ..services.api_tokens import (
     create_api_token_with_password,
     list_api_tokens,
@@ -114,3 +114,45 @@ class PasswordReset(MethodView):
         """Email a single-use link to choose a new password (on the website)."""
         template = url_for("auth.reset_password", token="TOKEN", _external=True)
         request_password_reset(body["email"], template.replace("TOKEN", "{token}"))
+
+
+class RegistrationSchema(Schema):
+    first_name = fields.String(required=True)
+    email = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+    consent = fields.Boolean(
+        required=True,
+        metadata={"description": "must be true: the data is used to find help (matching)"},
+    )
+    phone = fields.String(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    house_number = fields.String(allow_none=True)
+    languages = fields.List(fields.String(), metadata={"description": ", ".join(LANGUAGES)})
+    channels = fields.List(fields.String(), metadata={"description": ", ".join(CHANNELS)})
+
+
+class RegisteredSchema(Schema):
+    id = fields.Integer(required=True, metadata={"description": "your resident id"})
+    first_name = fields.String(required=True)
+    email = fields.String(required=True)
+    geocode_status = fields.String(allow_none=True)
+
+
+@blp.route("/register")
+class Register(MethodView):
+    decorators = (limiter.limit("10 per minute", methods=["POST"]),)
+
+    # Public: anyone may register as a resident.
+    @blp.arguments(RegistrationSchema)
+    @blp.response(201, RegisteredSchema)
+    @blp.alt_response(409, description="this email address cannot be used")
+    def post(self, body):
+        """Register as a resident (consent required); then get a token at /auth/tokens."""
+        user = register_resident(**body)
+        resident = user.resident
+        return {
+            "id": resident.id,
+            "first_name": resident.first_name,
+            "email": resident.email,
+            "geocode_status": resident.geocode_status,
+        }

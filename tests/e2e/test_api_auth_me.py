@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mutualaid.extensions import db, limiter
 from mutualaid.models import Resident, SecretToken, User
@@ -246,3 +246,47 @@ def test_password_reset_can_be_asked_through_the_api_with_the_same_answer(client
     assert "/auth/password/reset/" in inbox.messages[0].get_body().get_content()
     missing = client.post("/api/v1/auth/password-reset", json={})
     assert missing.status_code == 422
+
+
+def test_a_resident_registers_through_the_api_and_gets_a_token(client):
+    body = {
+        "first_name": "Dirk",
+        "email": "dirk@example.org",
+        "password": PASSWORD,
+        "consent": True,
+        "postcode": "7551 AB",
+        "house_number": "3",
+        "languages": ["nl", "de"],
+    }
+    created = client.post("/api/v1/auth/register", json=body)
+    assert created.status_code == 201
+    assert created.json["first_name"] == "Dirk" and "password" not in created.json
+    token = get_token(client, email="dirk@example.org")
+    me = client.get("/api/v1/me", headers=bearer(token)).json
+    assert me["languages"] == ["nl", "de"] and me["postcode"] == "7551AB"
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [
+        ({"consent": False}, 422, "consent"),
+        ({"email": "dirk"}, 422, "email"),
+        ({"password": "short"}, 422, "password"),
+        ({"languages": ["klingon"]}, 422, "languages"),
+        ({"email": "anna@example.org"}, 409, "email"),
+    ],
+)
+def test_bad_api_registrations_name_the_field(client, change, status, field):
+    make_resident()
+    body = {"first_name": "Dirk", "email": "dirk@example.org", "password": PASSWORD}
+    body.update({"consent": True, **change})
+    response = client.post("/api/v1/auth/register", json=body)
+    assert response.status_code == status
+    assert response.json["field"] == field
+    assert db.session.scalar(select(func.count(Resident.id))) == 1
+
+
+def test_api_registration_without_consent_field_is_refused(client):
+    body = {"first_name": "Dirk", "email": "dirk@example.org", "password": PASSWORD}
+    assert client.post("/api/v1/auth/register", json=body).status_code == 422
+    assert db.session.scalar(select(func.count(Resident.id))) == 0
