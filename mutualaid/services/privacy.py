@@ -20,6 +20,7 @@ from ..models import (
     Offer,
     ProblemReport,
     Resident,
+    ResidentBlock,
     SecretToken,
     TrustTie,
     User,
@@ -211,6 +212,16 @@ def _ties(resident_id: int) -> list[dict]:
     return ties
 
 
+def _blocked(resident_id: int) -> list[dict]:
+    """The residents I blocked (first name and when); who blocked me is not mine to see."""
+    rows = db.session.execute(
+        select(Resident.first_name, ResidentBlock.created_at)
+        .join(ResidentBlock, ResidentBlock.blocked_id == Resident.id)
+        .where(ResidentBlock.blocker_id == resident_id)
+    ).all()
+    return [{"first_name": name, "since": _iso(at)} for name, at in rows]
+
+
 def _simple(rows, *fields: str) -> list[dict]:
     out = []
     for row in rows:
@@ -249,6 +260,7 @@ def export_my_data(resident_id: int, *, actor_user_id: int | None = None) -> dic
         "matches": [_match_dict(m, role) for m, role in matches],
         "messages": _messages(resident_id, [m.id for m, _ in matches]),
         "ties": _ties(resident_id),
+        "blocked": _blocked(resident_id),
         "notifications": _simple(
             db.session.scalars(
                 select(Notification).filter_by(**where_me).order_by(Notification.id)

@@ -18,6 +18,7 @@ from mutualaid.models import (
     Notification,
     Offer,
     Resident,
+    ResidentBlock,
     SecretToken,
     TrustTie,
     User,
@@ -109,8 +110,12 @@ def test_export_holds_everything_of_mine_and_only_a_first_name_of_the_other(pair
     db.session.add(Message(match_id=match.id, sender_resident_id=bert.id, body="Prima."))
     db.session.commit()
 
+    db.session.add(ResidentBlock(blocker_id=anna.id, blocked_id=bert.id))
+    db.session.commit()
     data = export_my_data(anna.id)
     text = json.dumps(data)
+    assert data["blocked"][0]["first_name"] == "Bert"
+    assert export_my_data(bert.id)["blocked"] == []  # who blocked me is not mine to see
     assert data["profile"]["email"] == "anna@example.org"
     assert data["profile"]["phone"] == "0611111111"
     assert [c["purpose"] for c in data["consents"]] == ["matching"]
