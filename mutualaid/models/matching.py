@@ -71,7 +71,6 @@ class Match(TimestampMixin, db.Model):
             "feedback_rating IS NULL OR feedback_rating BETWEEN 1 AND 5", name="rating_range"
         ),
         CheckConstraint("distance_m IS NULL OR distance_m >= 0", name="distance_non_negative"),
-        Index("ix_matches_request_status", "request_id", "status"),
         Index("ix_matches_helper_status", "helper_id", "status"),
     )
 
@@ -83,9 +82,9 @@ class Match(TimestampMixin, db.Model):
         ForeignKey("offers.id", ondelete="CASCADE"), nullable=False, index=True
     )
     # Denormalised from the offer: capacity and fairness count a helper's matches often.
-    helper_id: Mapped[int] = mapped_column(
-        ForeignKey("residents.id", ondelete="CASCADE"), nullable=False
-    )
+    # No foreign key of its own: the offer's (which cascades from the helper) keeps it valid,
+    # and a bulk write of suggestions would pay a key check per row for nothing (0005).
+    helper_id: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(10), default="suggested", nullable=False)
     proposed_by: Mapped[str] = mapped_column(String(10), default="engine", nullable=False)
     proposed_by_user_id: Mapped[int | None] = mapped_column(
@@ -103,9 +102,8 @@ class Match(TimestampMixin, db.Model):
     explanation_nl: Mapped[str] = mapped_column(Text, nullable=False, default="")
     explanation_en: Mapped[str] = mapped_column(Text, nullable=False, default="")
     engine_version: Mapped[str | None] = mapped_column(String(32))
-    matching_run_id: Mapped[str | None] = mapped_column(
-        ForeignKey("matching_runs.id", ondelete="SET NULL")
-    )
+    # The run that last wrote this suggestion; informational, so no key check per row (0005).
+    matching_run_id: Mapped[str | None] = mapped_column(String(64))
     # Which side declined (requester/helper), so neither is suggested to the other again.
     declined_by: Mapped[str | None] = mapped_column(String(10))
     feedback_rating: Mapped[int | None] = mapped_column(Integer)
@@ -127,7 +125,7 @@ class Match(TimestampMixin, db.Model):
 
     request = relationship("HelpRequest")
     offer = relationship("Offer")
-    helper = relationship("Resident")
+    helper = relationship("Resident", primaryjoin="foreign(Match.helper_id) == Resident.id")
 
 
 class MatchingRun(db.Model):
