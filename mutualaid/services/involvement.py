@@ -160,14 +160,24 @@ def _sort_column(sort: str, activity):
     }[sort]
 
 
+def member_ids(neighbourhood_id: int) -> list[int]:
+    """Ids of the neighbourhood's active residents (a plain list: the planner then uses the
+    primary-key and foreign-key indexes instead of re-running a subquery in every branch)."""
+    return list(
+        db.session.scalars(
+            select(Resident.id).where(
+                Resident.neighbourhood_id == neighbourhood_id,
+                Resident.first_active_at.is_not(None),
+                Resident.erased_at.is_(None),
+            )
+        )
+    )
+
+
 def _filtered(neighbourhood_id: int, query: InvolvementQuery, now: datetime):
     """The SELECT of residents and their activity after filters (not yet sorted or paged)."""
     config = current_app.config
-    members = select(Resident.id).where(
-        Resident.neighbourhood_id == neighbourhood_id,
-        Resident.first_active_at.is_not(None),
-        Resident.erased_at.is_(None),
-    )
+    members = member_ids(neighbourhood_id)
     activity = activity_summary(members)
     vouched = (
         select(Vouch.id)
@@ -175,9 +185,9 @@ def _filtered(neighbourhood_id: int, query: InvolvementQuery, now: datetime):
         .exists()
     )
     statement = (
-        select(Resident, activity, vouched.label("vouched"))
+        select(Resident, activity, vouched.label("vouched"), func.count().over().label("total"))
         .outerjoin(activity, activity.c.rid == Resident.id)
-        .where(Resident.id.in_(members))
+        .where(Resident.id.in_(members or [-1]))
     )
     if query.role in ("requester", "both"):
         statement = statement.where(activity.c.requests > 0)
@@ -235,12 +245,15 @@ def list_involved(
     neighbourhood = scoped_neighbourhood(actor_user_id, code)
     now = utcnow()
     statement, activity = _filtered(neighbourhood.id, query, now)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     column = _sort_column(query.sort, activity)
     order = column.desc() if query.descending else column.asc()
     # NULLs (never active in that way) last, then a stable tie-break by id.
     statement = statement.order_by(case((column.is_(None), 1), else_=0), order, Resident.id)
     rows = db.session.execute(paginate(statement, query.page, query.per_page)).all()
+    if rows:
+        total = int(rows[0].total)  # count(*) over (): one query for the page and the total
+    else:
+        total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     ids = [row.Resident.id for row in rows]
     vogs = vog_statuses(ids, now.date())
     newly_since = now - timedelta(days=current_app.config["NEWLY_ACTIVE_DAYS"])
@@ -306,16 +319,12 @@ def cell_bounds(row: int, col: int, metres: int = CELL_METRES) -> list[list[floa
 def involvement_cells(actor_user_id: int, code: str) -> list[dict]:
     """Active residents counted per ~250 m grid cell (no person, no exact point)."""
     neighbourhood = scoped_neighbourhood(actor_user_id, code)
-    members = select(Resident.id).where(
-        Resident.neighbourhood_id == neighbourhood.id,
-        Resident.first_active_at.is_not(None),
-        Resident.erased_at.is_(None),
-    )
-    activity = activity_summary(members)
+    members = member_ids(neighbourhood.id) or [-1]
+    # Index probes per member (requester_id, helper_id): cheaper than the full summary.
+    asked = select(HelpRequest.id).where(HelpRequest.requester_id == Resident.id).exists()
+    offered = select(Offer.id).where(Offer.helper_id == Resident.id).exists()
     rows = db.session.execute(
-        select(Resident.home_lat, Resident.home_lon, activity.c.requests, activity.c.offers)
-        .outerjoin(activity, activity.c.rid == Resident.id)
-        .where(
+        select(Resident.home_lat, Resident.home_lon, asked, offered).where(
             Resident.id.in_(members),
             Resident.home_lat.is_not(None),
             Resident.home_lon.is_not(None),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, not_, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Category, ContactNote, HelpRequest, Match, Offer, Resident
@@ -84,14 +84,16 @@ def _deeds(resident_ids: list[int], language: str) -> dict[int, list[Deed]]:
         .where(HelpRequest.requester_id.in_(ids))
     ):
         deeds[rid].append(Deed("requested", cat, None, at, status))
-    for offer in db.session.scalars(select(Offer).where(Offer.helper_id.in_(ids))):
+    for offer in db.session.scalars(
+        select(Offer).options(selectinload(Offer.categories)).where(Offer.helper_id.in_(ids))
+    ):
         cats = ", ".join((c.name_nl if language == "nl" else c.name_en) for c in offer.categories)
         deeds[offer.helper_id].append(
             Deed("offered", cats, None, offer.created_at, "active" if offer.is_active else "paused")
         )
     requester = aliased(Resident)
     helper = aliased(Resident)
-    for req_id, req_name, help_id, help_name, cat, at in db.session.execute(
+    matched = (
         select(
             requester.id,
             requester.first_name,
@@ -104,15 +106,17 @@ def _deeds(resident_ids: list[int], language: str) -> dict[int, list[Deed]]:
         .join(requester, requester.id == HelpRequest.requester_id)
         .join(helper, helper.id == Match.helper_id)
         .join(Category, Category.id == HelpRequest.category_id)
-        .where(
-            Match.status.in_(MATCHED_STATUSES),
-            or_(Match.helper_id.in_(ids), HelpRequest.requester_id.in_(ids)),
-        )
+        .where(Match.status.in_(MATCHED_STATUSES))
+    )
+    # Two index-friendly queries instead of one OR across the join.
+    for _, req_name, help_id, _, cat, at in db.session.execute(
+        matched.where(Match.helper_id.in_(ids))
     ):
-        if help_id in deeds:
-            deeds[help_id].append(Deed("helped", cat, req_name, at))
-        if req_id in deeds:
-            deeds[req_id].append(Deed("was_helped", cat, help_name, at))
+        deeds[help_id].append(Deed("helped", cat, req_name, at))
+    for req_id, _, _, help_name, cat, at in db.session.execute(
+        matched.where(HelpRequest.requester_id.in_(ids))
+    ):
+        deeds[req_id].append(Deed("was_helped", cat, help_name, at))
     far_past = datetime.min.replace(tzinfo=utcnow().tzinfo)
     for items in deeds.values():
         items.sort(key=lambda d: d.at or far_past, reverse=True)
@@ -126,7 +130,7 @@ def list_newly_active(
     which: str = "all",
     days: int | None = None,
     page: int = 1,
-    per_page: int = 50,
+    per_page: int = 20,
     language: str = "nl",
 ) -> NewlyActivePage:
     """Newly active residents not known to services, plus never-matched offerers; audited."""
@@ -152,7 +156,11 @@ def list_newly_active(
     residents = list(
         db.session.scalars(
             paginate(
-                statement.order_by(Resident.first_active_at.desc(), Resident.id), page, per_page
+                statement.options(joinedload(Resident.neighbourhood)).order_by(
+                    Resident.first_active_at.desc(), Resident.id
+                ),
+                page,
+                per_page,
             )
         )
     )
