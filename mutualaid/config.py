@@ -57,11 +57,14 @@ def _geocoder_settings() -> dict:
             "GEOCODER=nominatim needs NOMINATIM_USER_AGENT (Nominatim's usage policy asks every "
             "application to name itself, e.g. 'mutualaid-hengelo/1.0 (ops@example.org)')"
         )
+    url = os.environ.get("GEOCODER_URL", "").strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"GEOCODER_URL must start with http:// or https://, got {url!r}")
     return {
         # "" = off: residents place their home on the map or choose their neighbourhood.
         "GEOCODER": provider,
         # Base URL of the provider ("" = its public service); tests and self-hosted set it.
-        "GEOCODER_URL": os.environ.get("GEOCODER_URL", "").strip(),
+        "GEOCODER_URL": url,
         "GEOCODER_TIMEOUT_SECONDS": _env_float("GEOCODER_TIMEOUT_SECONDS", 5.0),
         # At least this long between two calls to the provider, across all processes.
         "GEOCODER_MIN_DELAY_SECONDS": _env_float("GEOCODER_MIN_DELAY_SECONDS", 1.0),

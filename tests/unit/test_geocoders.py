@@ -59,6 +59,10 @@ def test_geocoder_settings_are_checked(monkeypatch, tmp_path):
     with pytest.raises(ConfigError, match="NOMINATIM_USER_AGENT"):
         load_config(instance_path=tmp_path)
     monkeypatch.setenv("GEOCODER", "PDOK")
+    monkeypatch.setenv("GEOCODER_URL", "api.pdok.nl")
+    with pytest.raises(ConfigError, match="GEOCODER_URL"):
+        load_config(instance_path=tmp_path)
+    monkeypatch.setenv("GEOCODER_URL", "http://127.0.0.1:8080")
     monkeypatch.setenv("GEOCODER_TIMEOUT_SECONDS", "soon")
     with pytest.raises(ConfigError, match="GEOCODER_TIMEOUT_SECONDS"):
         load_config(instance_path=tmp_path)
