@@ -188,27 +188,45 @@ def register_resident(
     languages=("nl",),
     channels=("message",),
 ) -> User:
-    """Create a resident and their account in one transaction, with consent for matching."""
-    first_name = require_text("first_name", first_name, max_length=80)
-    email = normalise_email(email)
-    if not EMAIL.match(email) or len(email) > 254:
-        raise Invalid("email is not a valid address", field="email", rule="email")
-    check_new_password(password)
-    postcode, house_number = _optional_address(postcode, house_number)
+    """Create a resident and their account in one transaction, with consent for matching.
+
+    Every field is checked before anything is stored; the Invalid names the first problem and
+    lists them all in `errors`, so a form can show each one at once."""
+    checks = {
+        "first_name": lambda: require_text("first_name", first_name, max_length=80),
+        "email": lambda: _valid_email(email),
+        "password": lambda: check_new_password(password),
+        "phone": lambda: normalise_phone(phone),
+        "address": lambda: _optional_address(postcode, house_number),
+        "languages": lambda: require_codes("languages", languages, language_mask) or 1,
+        "channels": lambda: require_codes("channels", channels, channel_mask),
+        "consent": lambda: _require_consent(consent),
+    }
+    values, problems = {}, []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except Invalid as exc:
+            problems.append(exc)
+    if problems:
+        first = problems[0]
+        raise Invalid(
+            first.message,
+            field=first.field,
+            rule=first.rule,
+            errors={p.field: [p.message] for p in problems},
+        )
+    email = values["email"]
     resident = Resident(
-        first_name=first_name,
+        first_name=values["first_name"],
         email=email,
-        phone=normalise_phone(phone),
-        postcode=postcode,
-        house_number=house_number,
-        language_mask=require_codes("languages", languages, language_mask) or 1,
-        channel_mask=require_codes("channels", channels, channel_mask),
+        phone=values["phone"],
+        postcode=values["address"][0],
+        house_number=values["address"][1],
+        language_mask=values["languages"],
+        channel_mask=values["channels"],
         self_service=True,
     )
-    if consent is not True:
-        raise Invalid(
-            "consent to use your data for matching is required", field="consent", rule="required"
-        )
     if _email_taken(email):
         # Deliberately short: it does not say whose account it is or what it holds.
         raise Conflict(
@@ -219,7 +237,7 @@ def register_resident(
     db.session.add(resident)
     flush()
     user = create_user(
-        email, password, "resident", first_name, resident_id=resident.id, commit_now=False
+        email, password, "resident", resident.first_name, resident_id=resident.id, commit_now=False
     )
     db.session.add(ConsentRecord(resident_id=resident.id, purpose="matching", method="online"))
     record_event(user.id, "register:resident", subject_resident_id=resident.id)
@@ -227,6 +245,21 @@ def register_resident(
     mark_home_for_geocoding(resident)
     commit()
     return user
+
+
+def _valid_email(value: str) -> str:
+    email = normalise_email(value)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise Invalid("email is not a valid address", field="email", rule="email")
+    return email
+
+
+def _require_consent(consent: bool) -> bool:
+    if consent is not True:
+        raise Invalid(
+            "consent to use your data for matching is required", field="consent", rule="required"
+        )
+    return True
 
 
 def _optional_address(postcode, house_number) -> tuple[str | None, str | None]:

@@ -32,8 +32,12 @@ MESSAGES = {
 GENERIC = _l("Please check this answer.")
 
 
+def _message(field: str, rule: str | None) -> str:
+    return str(MESSAGES.get((field, rule)) or MESSAGES.get(field) or GENERIC)
+
+
 def account_errors(exc: DomainError) -> dict[str, str]:
-    """{field: friendly message} for a domain error on an account form."""
-    field = exc.field or "form"
-    message = MESSAGES.get((field, exc.rule)) or MESSAGES.get(field) or GENERIC
-    return {field: str(message)}
+    """{field: friendly message} for a domain error on an account form, every field it names
+    (in the order the service checked them)."""
+    fields = list(exc.errors) or [exc.field or "form"]
+    return {field: _message(field, exc.rule if field == exc.field else None) for field in fields}

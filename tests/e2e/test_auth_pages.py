@@ -355,3 +355,16 @@ def test_account_pages_work_in_english(anna):
         assert response.status_code == 200 and f"<h1>{title}</h1>" in response.get_data(
             as_text=True
         ), path
+
+
+def test_every_problem_of_a_registration_is_listed_at_once(client):
+    response = client.post(
+        "/auth/register",
+        data=register_form(first_name="", email="nope", password="kort", consent=None),
+    )
+    html = response.get_data(as_text=True)
+    start = html.index('class="error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    links = re.findall(r'href="#(\w+)"', summary)
+    assert links == ["first_name", "email", "password", "consent"]
+    assert count(User) == 0

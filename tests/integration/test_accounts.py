@@ -104,6 +104,13 @@ def test_bad_registration_names_the_field_and_stores_nothing(app_ctx, overrides,
     assert counts() == (0, 0, 0)
 
 
+def test_all_registration_problems_are_named_at_once(app_ctx):
+    with pytest.raises(Invalid) as error:
+        register(email="x", password="kort", consent=False, channels=["pigeon"])
+    assert error.value.field == "email"
+    assert list(error.value.errors) == ["email", "password", "channels", "consent"]
+
+
 def test_an_email_in_use_is_a_conflict_and_nothing_is_added(app_ctx):
     register()
     with pytest.raises(Conflict) as error:
