@@ -4,7 +4,8 @@
 
 Prints the figures as it goes; the last line is one JSON object. Timings are medians of
 --runs runs. `--persist` also writes the suggestions to the configured database
-(DATABASE_URL, default a temporary SQLite file) through the service layer's bulk writer.
+(DATABASE_URL, default a temporary SQLite file) through the service layer's writer, then
+stores the same suggestions again (an unchanged re-match).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import statistics
 import sys
@@ -27,6 +29,7 @@ from mutualaid.matching.filters import ExclusionIndex
 from mutualaid.matching.ranking import _gather
 from mutualaid.matching.reference import reference_rank
 from mutualaid.matching.scoring import score_pairs
+from mutualaid.matching.social import social_pairs
 from mutualaid.matching.synthetic import make_city
 
 TIERS = {
@@ -46,8 +49,12 @@ def median_time(func, runs: int) -> tuple[float, object]:
 
 
 def candidates_only(city, k: int):
+    """Both candidate sources: the k nearest per request, and the tied helpers' offers."""
     index = engine.OfferIndex(city.offers)
-    return index.query(city.requests, k)
+    excluded = ExclusionIndex(engine.Exclusions.none())
+    return index.query(city.requests, k), social_pairs(
+        index, city.requests, city.trust, city.history, excluded
+    )
 
 
 def balltree_baseline(city, k: int, sample: int) -> float:
@@ -153,6 +160,18 @@ def scarce_assignment(city, candidates) -> dict:
     }
 
 
+def balanced_assignment(city, candidates) -> dict:
+    """As many places as requests: one place per helper, and (where offers outnumber
+    requests, tier L) an evenly spread subset of the offers."""
+    step = max(1, math.ceil(len(city.offers) / len(city.requests)))
+    keep = (city.offers.ids[candidates.offer_idx] % step) == 0
+    remaining = np.ones(len(city.offers), dtype=np.int64)
+    r, o, s = candidates.request_idx[keep], candidates.offer_idx[keep], candidates.total[keep]
+    start = time.perf_counter()
+    compared = engine.compare_assignments(r, o, s, remaining)
+    return {"assign_s": time.perf_counter() - start, **compared}
+
+
 def learning_quality(candidates, seed: int = 5) -> dict:
     """Simulated outcomes on the ranked suggestions: residents here accept mostly for
     availability and trust. Learned weights vs the defaults, NDCG@5 on held-out requests."""
@@ -171,7 +190,7 @@ def learning_quality(candidates, seed: int = 5) -> dict:
     }
 
 
-def persist(city, candidates) -> float:
+def persist(city, candidates) -> dict:
     from benchmarks.persist_helper import time_persist
 
     return time_persist(city, candidates)
@@ -190,14 +209,21 @@ def main() -> None:
     print(f"synthetic city built in {time.perf_counter() - start:.1f} s")
     params = engine.DEFAULT_PARAMS
 
-    candidates_s, _ = median_time(lambda: candidates_only(city, params.initial_k), args.runs)
-    print(f"candidates (index build + k={params.initial_k} query): {candidates_s:.3f} s")
+    candidates_s, (_, social) = median_time(
+        lambda: candidates_only(city, params.initial_k), args.runs
+    )
+    print(
+        f"candidates (index build + k={params.initial_k} query + {len(social[0]):,} tied "
+        f"helpers' offers through the hard filters): {candidates_s:.3f} s"
+    )
     rank_s, ranked = median_time(
         lambda: engine.rank(city.requests, city.offers, city.trust, None, city.history), args.runs
     )
+    social_share = float(ranked.social_only.mean()) if len(ranked) else 0.0
     print(
-        f"full ranking (filters, six parts incl. two-hop trust, top-{params.top_k}): "
-        f"{rank_s:.3f} s -> {len(ranked):,} suggestions"
+        f"full ranking (two candidate sources, filters, six parts incl. two-hop trust, "
+        f"top-{params.top_k}): {rank_s:.3f} s -> {len(ranked):,} suggestions, "
+        f"{social_share:.2%} of them found only through a tie or past help"
     )
 
     index = engine.OfferIndex(city.offers)
@@ -218,12 +244,21 @@ def main() -> None:
         f"{assignment['mean_km_greedy']} km"
     )
 
+    balanced = balanced_assignment(city, ranked)
+    print(
+        f"assignment (balanced: as many places as requests, one place each): optimal "
+        f"{balanced['optimal']:,} vs greedy {balanced['greedy']:,} "
+        f"(+{balanced['gain_vs_greedy_pct']}%) vs independent top-1 "
+        f"{balanced['independent_top1']:,}; {balanced['assign_s']:.2f} s"
+    )
+
     learning = learning_quality(ranked)
     print(
         f"learned weights on simulated outcomes ({learning['train']:,} train / "
         f"{learning['test']:,} held-out suggestions): NDCG@5 {learning['ndcg5_learned']} vs "
         f"defaults {learning['ndcg5_default']}; used: {learning['learned']}; "
-        f"{learning['weights']}"
+        f"{learning['weights']} (policy parts {', '.join(engine.POLICY_PARTS)} keep "
+        f"their configured weights)"
     )
 
     p50, p99 = single_request_latency(city)
@@ -242,9 +277,15 @@ def main() -> None:
 
     agree = agreement(city) if args.tier != "L" else agreement(city, sample=200)
     print(f"agreement with brute force on a sample: {agree:.4f}")
-    persist_s = persist(city, ranked) if args.persist else None
-    if persist_s is not None:
-        print(f"persisting {len(ranked):,} suggestions: {persist_s:.2f} s")
+    stored = persist(city, ranked) if args.persist else None
+    persist_s = stored["first_s"] if stored else None
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    if stored:
+        print(
+            f"persisting {len(ranked):,} suggestions: {persist_s:.2f} s; the same again "
+            f"(unchanged): {stored['unchanged_s']:.2f} s, {stored['unchanged_written']} rows "
+            "written"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -255,13 +296,24 @@ def main() -> None:
                 "assign_s": round(assignment["assign_s"], 4),
                 "assign_gain_vs_greedy_pct": assignment["gain_vs_greedy_pct"],
                 "assign_gain_vs_top1_pct": assignment["gain_vs_top1_pct"],
+                "assign_gain_vs_greedy_balanced_pct": balanced["gain_vs_greedy_pct"],
+                "assign_balanced_s": round(balanced["assign_s"], 4),
                 "persist_s": round(persist_s, 3) if persist_s is not None else None,
+                "persist_1m_pg_s": (
+                    round(persist_s * 1e6 / len(ranked), 3)
+                    if persist_s is not None and on_postgres and len(ranked)
+                    else None
+                ),
+                "persist_unchanged_s": round(stored["unchanged_s"], 3) if stored else None,
+                "persist_unchanged_rows": stored["unchanged_written"] if stored else None,
+                "social_candidates_share": round(social_share, 4),
                 "single_p50_us": round(p50, 1),
                 "single_p99_us": round(p99, 1),
                 "pairs_per_s": round(pairs_per_s),
                 "peak_rss_mb": round(peak, 1),
                 "learn_ndcg5_learned": learning["ndcg5_learned"],
                 "learn_ndcg5_default": learning["ndcg5_default"],
+                "learned_weights": learning["weights"],
                 "speedup_vs_naive": round(naive_s / rank_s),
                 "speedup_vs_balltree": round(balltree_s / candidates_s, 1),
                 "agreement": agree,
