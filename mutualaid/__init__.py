@@ -93,17 +93,38 @@ def register_extensions(app: Flask) -> None:
     app.context_processor(lambda: {"get_locale": get_locale})
 
 
+# Pages and API answers that may hold personal data: never kept by a browser or proxy cache.
+PRIVATE_PREFIXES = ("/mijn", "/wijkwerk", "/gemeente", "/admin", "/auth", "/activeren", "/api/")
+PUBLIC_API_PATHS = ("/api/v1/health", "/api/v1/openapi.json", "/api/v1/docs")
+
+
+def content_security_policy(tile_url: str) -> str:
+    """Only our own bundled assets, plus the configured map tile host (if any)."""
+    from urllib.parse import urlsplit
+
+    tiles = urlsplit(tile_url.replace("{s}", "a")) if tile_url else None
+    tile_host = f" {tiles.scheme}://{tiles.netloc.replace('a.', '*.', 1)}" if tiles else ""
+    return (
+        f"default-src 'self'; img-src 'self' data:{tile_host}; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
 def register_security_headers(app: Flask) -> None:
+    csp = content_security_policy(app.config.get("MAP_TILE_URL", ""))
+
     @app.after_request
     def secure_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
-            "script-src 'self'; frame-ancestors 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", csp)
+        path = request.path
+        if path.startswith(PRIVATE_PREFIXES) and not path.startswith(PUBLIC_API_PATHS):
+            response.headers["Cache-Control"] = "no-store"
+        elif "Cache-Control" not in response.headers and not path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-cache"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
