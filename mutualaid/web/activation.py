@@ -14,6 +14,7 @@ from ..errors import DomainError
 from ..extensions import limiter
 from ..services.handover import activate_account, own_history
 from .access import roles_required
+from .residents.common import STATUS_LABELS
 
 bp = Blueprint("activation", __name__, url_prefix="/activeren")
 
@@ -60,4 +61,4 @@ def activate():
 def done():
     """Welcome: everything that was done on the resident's behalf so far."""
     history = own_history(current_user.resident_id)
-    return render_template("activation/done.html", history=history)
+    return render_template("activation/done.html", history=history, status_labels=STATUS_LABELS)

@@ -22,6 +22,7 @@ from ...services.match_review import (
 )
 from ...services.what_if import current_weights, make_default_weights, what_if
 from ..access import roles_required
+from ..residents.common import LANGUAGE_LABELS, STATUS_LABELS, URGENCY_LABELS
 from .blueprint import bp
 
 STAFF = ("worker", "admin")
@@ -54,6 +55,16 @@ PART_LABELS = {
     "language": _l("Language"),
     "fairness": _l("Fair share"),
 }
+
+
+@bp.context_processor
+def casework_labels() -> dict:
+    """Readable statuses, urgencies and languages for the worker action pages."""
+    return {
+        "status_labels": STATUS_LABELS,
+        "urgency_labels": URGENCY_LABELS,
+        "language_labels": LANGUAGE_LABELS,
+    }
 
 
 def field_errors(exc: DomainError) -> dict[str, str]:

@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...errors import DomainError
-from ...models.vocab import LANGUAGES
 from ...services.casework import scope_neighbourhoods, scoped_resident
 from ...services.choices import category_choices
 from ...services.handover import issue_handover_code, sms_available
@@ -56,6 +55,12 @@ CONSENT_LABELS = {
     "in_person": _l("In person (walk-in)"),
     "home_visit": _l("During a home visit"),
     "paper": _l("On a paper form"),
+}
+METHOD_LABELS = {**CONSENT_LABELS, "online": _l("Online, by the resident")}
+PURPOSE_LABELS = {
+    "matching": _l("Finding help"),
+    "contact_by_worker": _l("Contact by a community worker"),
+    "share_street_with_helper": _l("Street shown to the helper"),
 }
 VOG_PROFILES = ("84 Personen met kinderen", "45 Zorg", "11 Geld")
 
@@ -105,7 +110,6 @@ def intake():
         errors=errors,
         neighbourhoods=scope_neighbourhoods(current_user.id),
         consent_labels=CONSENT_LABELS,
-        languages=LANGUAGES,
     )
     return page, 422 if errors else 200
 
@@ -116,7 +120,12 @@ def resident(resident_id: int):
     """A resident's data, requests, offers, VOG and vouches (an audited view)."""
     profile = resident_profile(current_user.id, resident_id, reason=request.args.get("reden"))
     return render_template(
-        "workers/intake_resident_page.html", p=profile, sms=sms_available(), lang=_lang()
+        "workers/intake_resident_page.html",
+        p=profile,
+        sms=sms_available(),
+        lang=_lang(),
+        method_labels=METHOD_LABELS,
+        purpose_labels=PURPOSE_LABELS,
     )
 
 
