@@ -11,14 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import FollowUpAction, HelpRequest, Match, ProblemReport, Resident, User, VogRecord
+from ..models import (
+    Category,
+    FollowUpAction,
+    HelpRequest,
+    Match,
+    ProblemReport,
+    Resident,
+    User,
+    VogRecord,
+)
 from ..models.base import utcnow
 from ..models.vocab import FOLLOW_UP_KINDS
 from .audit import record_event, record_view
@@ -81,45 +90,65 @@ def _aware(value: datetime) -> datetime:
 def _open_request_items(ids, now: datetime) -> list[FollowUpItem]:
     config = current_app.config
     old = now - timedelta(days=config["FOLLOW_UP_UNMATCHED_DAYS"])
+    open_here = (HelpRequest.status == "open") & in_scope(HelpRequest.neighbourhood_id, ids)
     declines = (
         select(Match.request_id, func.count().label("n"))
-        .where(Match.status == "declined")
+        .join(HelpRequest, HelpRequest.id == Match.request_id)
+        .where(Match.status == "declined", open_here)
         .group_by(Match.request_id)
         .subquery()
     )
+    n_declined = func.coalesce(declines.c.n, 0)
+    # Plain columns, not ORM objects: a busy district has hundreds of open requests.
     rows = db.session.execute(
-        select(HelpRequest, func.coalesce(declines.c.n, 0))
-        .options(joinedload(HelpRequest.requester), joinedload(HelpRequest.category))
+        select(
+            HelpRequest.id,
+            HelpRequest.created_at,
+            HelpRequest.urgency,
+            HelpRequest.neighbourhood_id,
+            Resident.id.label("resident_id"),
+            Resident.first_name,
+            Resident.last_name,
+            Category.name_nl,
+            Category.name_en,
+            n_declined.label("declined"),
+        )
+        .join(Resident, Resident.id == HelpRequest.requester_id)
+        .join(Category, Category.id == HelpRequest.category_id)
         .outerjoin(declines, declines.c.request_id == HelpRequest.id)
         .where(
-            HelpRequest.status == "open",
-            in_scope(HelpRequest.neighbourhood_id, ids),
+            open_here,
             (HelpRequest.urgency == "high")
             | (HelpRequest.created_at <= old)
-            | (func.coalesce(declines.c.n, 0) >= config["FOLLOW_UP_DECLINES"]),
+            | (n_declined >= config["FOLLOW_UP_DECLINES"]),
         )
     ).all()
     items = []
-    for request, n_declined in rows:
-        detail = {
-            "category_nl": request.category.name_nl,
-            "category_en": request.category.name_en,
-            "declined": int(n_declined),
-            "urgency": request.urgency,
-        }
-        if request.urgency == "high":
+    for row in rows:
+        if row.urgency == "high":
             kind = "urgent"
-        elif n_declined >= config["FOLLOW_UP_DECLINES"]:
+        elif row.declined >= config["FOLLOW_UP_DECLINES"]:
             kind = "declined"
         else:
             kind = "unmatched"
-        items.append(_item(kind, request.id, request.requester, request.created_at, detail))
-        items[-1].request_id = request.id
-        items[-1].neighbourhood_id = request.neighbourhood_id
+        person = SimpleNamespace(
+            id=row.resident_id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            neighbourhood_id=row.neighbourhood_id,
+        )
+        detail = {
+            "category_nl": row.name_nl,
+            "category_en": row.name_en,
+            "declined": int(row.declined),
+            "urgency": row.urgency,
+        }
+        items.append(_item(kind, row.id, person, row.created_at, detail))
+        items[-1].request_id = row.id
     return items
 
 
-def _item(kind: str, object_id: int, resident: Resident | None, since, detail) -> FollowUpItem:
+def _item(kind: str, object_id: int, resident, since, detail) -> FollowUpItem:
     return FollowUpItem(
         kind=kind,
         key=f"{kind}:{object_id}",
