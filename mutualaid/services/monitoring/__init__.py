@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
+from collections import OrderedDict
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...errors import NotAllowed, NotFound
 from ...extensions import db
-from ...models import Neighbourhood
+from ...models import HelpRequest, Match, Neighbourhood, Offer, Resident
 from .queries import municipalities
 from .report import COUNT_MEASURES, DERIVED_MEASURES, MEASURES, Figure, Report, build_report
 from .svg import MapArea
@@ -68,9 +71,66 @@ def monitoring_report(
 ) -> Report:
     """The monitoring report the actor may see (scope checked here, not in the views)."""
     code = scoped_municipality(role, own_code, requested_code)
-    return build_report(
-        code, level=level, period=period, start=start, end=end, today=today, threshold=threshold
-    )
+    key = (code, level, period, start, end, today, threshold, data_version())
+    report = _cache.get(key)
+    if report is None:
+        report = build_report(
+            code,
+            level=level,
+            period=period,
+            start=start,
+            end=end,
+            today=today,
+            threshold=threshold,
+        )
+        _cache.put(key, report)
+    return report
+
+
+def data_version() -> tuple:
+    """Changes whenever a row the monitoring counts is added or changed (one indexed query)."""
+    parts = []
+    for model in (HelpRequest, Match, Offer, Resident):
+        parts += [
+            select(func.max(model.updated_at)).scalar_subquery(),
+            select(func.max(model.id)).scalar_subquery(),
+        ]
+    parts.append(select(func.max(Neighbourhood.imported_at)).scalar_subquery())
+    return tuple(db.session.execute(select(*parts)).one())
+
+
+class _ReportCache:
+    """The last few reports, reused while the data is unchanged and for at most `ttl` seconds.
+
+    Reports are never changed after they are built, so threads may share them. The key
+    always includes the (already scope-checked) municipality.
+    """
+
+    def __init__(self, size: int = 32, ttl: float = 600.0) -> None:
+        self.size, self.ttl = size, ttl
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key) -> Report | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or time.monotonic() - item[0] > self.ttl:
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key, report: Report) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), report)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = _ReportCache()
 
 
 def municipality_choices() -> list[tuple[str, str]]:
