@@ -134,3 +134,18 @@ def test_register_ask_offer_accept_message_done_thanks(browser, live_server, pag
 
     assert list(anna.problems) == []
     bram_context.close()
+
+
+def test_ask_form_shows_other_address_fields_only_when_chosen(page, hengelo):
+    ensure_categories()
+    seeded_resident("Carla", "carla@example.org")
+    sign_in(page, "carla@example.org")
+    page.goto("/mijn/hulp-vragen")
+    address = page.get_by_label("Straat en huisnummer")
+    expect(address).to_be_hidden()
+    page.get_by_label("Op een ander adres").check()
+    expect(address).to_be_visible()
+    # Childminding always needs a VOG-checked helper: choosing it ticks the box.
+    page.get_by_label("Oppas kinderen", exact=False).check()
+    expect(page.get_by_label("Alleen een helper met een VOG", exact=False)).to_be_checked()
+    assert list(page.problems) == []
