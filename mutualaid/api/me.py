@@ -8,10 +8,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..models.vocab import CHANNELS, LANGUAGES, channel_codes, language_codes
-from ..services.accounts import update_profile
 from ..services.erasure import erase_resident
 from ..services.inbox import list_notifications, mark_all_read, mark_read, unread_count
 from ..services.privacy import export_my_data, my_audit_trail
+from ..services.profile import update_profile
 from .access import api_access, api_resident_id, api_user
 from .auth import PageArgsSchema
 

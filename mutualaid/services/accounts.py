@@ -169,7 +169,7 @@ def check_new_password(password: str | None, field: str = "password") -> str:
     return password
 
 
-def _email_taken(email: str, *, except_user_id: int | None = None) -> bool:
+def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
     query = select(func.count(User.id)).where(User.email == email)
     if except_user_id is not None:
         query = query.where(User.id != except_user_id)
@@ -227,7 +227,7 @@ def register_resident(
         channel_mask=values["channels"],
         self_service=True,
     )
-    if _email_taken(email):
+    if email_taken(email):
         # Deliberately short: it does not say whose account it is or what it holds.
         raise Conflict(
             "this email address cannot be used to register; sign in or reset your password",
@@ -277,50 +277,6 @@ def _optional_address(postcode, house_number) -> tuple[str | None, str | None]:
             "house_number is required with a postcode", field="house_number", rule="required"
         )
     return normalise_postcode(postcode), normalise_house_number(house_number)
-
-
-def update_profile(resident_id: int, values: dict) -> Resident:
-    """Change one's own names, phone, languages, contact channels or email address."""
-    allowed = ("first_name", "last_name", "phone", "languages", "channels", "email")
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise Invalid(f"unknown field {unknown[0]}", field=unknown[0], rule="unknown")
-    resident = db.session.get(Resident, resident_id)
-    if resident is None or resident.erased_at is not None:
-        raise NotFound("this resident does not exist", field="resident_id")
-    user = resident.account
-    if "first_name" in values:
-        resident.first_name = require_text("first_name", values["first_name"], max_length=80)
-        if user is not None:
-            user.display_name = resident.first_name
-    if "last_name" in values:
-        resident.last_name = (
-            require_text("last_name", values["last_name"], max_length=120, required=False) or None
-        )
-    if "phone" in values:
-        resident.phone = normalise_phone(values["phone"])
-    if "languages" in values:
-        mask = require_codes("languages", values["languages"], language_mask)
-        if not mask:
-            raise Invalid("choose at least one language", field="languages", rule="required")
-        resident.language_mask = mask
-    if "channels" in values:
-        resident.channel_mask = require_codes("channels", values["channels"], channel_mask)
-    if "email" in values:
-        _change_email(resident, user, values["email"])
-    commit()
-    return resident
-
-
-def _change_email(resident: Resident, user: User | None, value: str) -> None:
-    email = normalise_email(value)
-    if not EMAIL.match(email) or len(email) > 254:
-        raise Invalid("email is not a valid address", field="email", rule="email")
-    if _email_taken(email, except_user_id=user.id if user else None):
-        raise Conflict("this email address cannot be used", field="email", rule="unique")
-    resident.email = email
-    if user is not None:
-        user.email = email
 
 
 def verify_password(user_id: int, password: str, field: str = "password") -> User:

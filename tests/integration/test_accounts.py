@@ -16,7 +16,6 @@ from mutualaid.services.accounts import (
     register_resident,
     request_password_reset,
     reset_password,
-    update_profile,
 )
 from mutualaid.services.api_tokens import (
     MAX_LIVE_TOKENS,
@@ -27,6 +26,7 @@ from mutualaid.services.api_tokens import (
 )
 from mutualaid.services.inbox import list_notifications, mark_all_read, mark_read, unread_count
 from mutualaid.services.notifications import notify
+from mutualaid.services.profile import update_profile
 from mutualaid.services.tokens import user_for_api_token
 from tests.smtp_server import local_smtp_server
 

@@ -12,11 +12,12 @@ from flask_login import current_user, logout_user
 
 from ...errors import DomainError
 from ...models.vocab import channel_codes, language_codes
-from ...services.accounts import change_password, update_profile
+from ...services.accounts import change_password
 from ...services.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from ...services.erasure import erase_own_account
 from ...services.inbox import list_notifications, mark_all_read, mark_read, unread_count
 from ...services.privacy import export_my_data, my_audit_trail
+from ...services.profile import update_profile
 from ..account_text import MESSAGES, account_errors
 from .blueprint import bp
 from .common import CHANNEL_LABELS, LANGUAGE_LABELS, me, resident_required
