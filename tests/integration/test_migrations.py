@@ -53,3 +53,30 @@ def test_database_from_migrations_enforces_constraints(empty_database_url, redis
         assert caught.value.field == "urgency"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_database_refuses_to_change_or_delete_audit_events(
+    empty_database_url, redis_url, tmp_path
+):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from mutualaid.services.audit import record_event
+
+    app = make_test_app(empty_database_url, redis_url, tmp_path)
+    with app.app_context():
+        upgrade()
+        record_event(None, "view:test", subject_resident_id=1)
+        db.session.commit()
+        for statement in (
+            "UPDATE audit_events SET action = 'nothing happened'",
+            "DELETE FROM audit_events",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"):
+                db.session.execute(text(statement))
+            db.session.rollback()
+        assert db.session.execute(text("SELECT action FROM audit_events")).scalars().all() == [
+            "view:test"
+        ]
+        db.session.remove()
+        db.engine.dispose()
