@@ -240,3 +240,36 @@ def test_every_page_view_of_people_is_audited(client, town):
         select(func.count(AuditEvent.id)).where(AuditEvent.actor_user_id == town["worker"].id)
     )
     assert after - before == 2  # two residents shown, one event each
+
+
+MY_PAGE_ENDPOINTS = {
+    "workers.dashboard",
+    "workers.involved",
+    "workers.newly_active",
+    "workers.network",
+    "workers.follow_up",
+    "workers.audit",
+}
+
+
+def _path(url: str) -> str:
+    return url.split("?")[0]
+
+
+def test_the_matrix_covers_every_dashboard_route_and_each_declares_its_roles(app):
+    """A new page or endpoint must join the scope matrix above (and declare worker/admin)."""
+    covered = {_path(u) for u in PAGES + OUT_OF_SCOPE_PAGES + API + OUT_OF_SCOPE_API}
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        mine = rule.endpoint in MY_PAGE_ENDPOINTS or rule.endpoint.startswith("involvement_api.")
+        if not mine:
+            continue
+        concrete = rule.rule.replace("<code>", MINE)
+        found.add(rule.endpoint)
+        assert concrete in covered, rule.rule
+        if rule.endpoint.startswith("involvement_api."):
+            view = app.view_functions[rule.endpoint].view_class.get
+            assert view.access_roles == ("worker", "admin"), rule.rule
+    assert MY_PAGE_ENDPOINTS <= found and len(found) == len(MY_PAGE_ENDPOINTS) + 6
