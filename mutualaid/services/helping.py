@@ -38,7 +38,15 @@ from .helping_views import (
     suggestions_for_request,
 )
 from .inviting import invite_helper, let_service_invite, offer_to_help
-from .match_steps import category_nl, fresh, lock_request, reason_text, set_status, tell
+from .match_steps import (
+    category_nl,
+    fresh,
+    lock_request,
+    reason_text,
+    releases_lock_on_error,
+    set_status,
+    tell,
+)
 from .my_aid import my_matches, my_matches_page, my_overview, my_threads
 from .problems import report_problem
 from .transactions import commit
@@ -124,6 +132,7 @@ def _close_other_matches(match: Match) -> list[Match]:
     return told
 
 
+@releases_lock_on_error
 def accept_match(match_id: int, resident_id: int, language: str = "nl") -> dict:
     """The side that was asked says yes. When both have said yes the match is accepted, the
     request is matched and its other matches end; accepting twice or too late is a 409."""
@@ -174,6 +183,7 @@ def accept_match(match_id: int, resident_id: int, language: str = "nl") -> dict:
     return match_view(match, side, language)
 
 
+@releases_lock_on_error
 def decline_match(
     match_id: int, resident_id: int, reason: str | None = None, language: str = "nl"
 ) -> dict:
@@ -208,6 +218,7 @@ def decline_match(
     return match_view(match, side, language)
 
 
+@releases_lock_on_error
 def cancel_match(
     match_id: int, resident_id: int, reason: str | None = None, language: str = "nl"
 ) -> dict:
@@ -241,6 +252,7 @@ def cancel_match(
     return match_view(match, side, language)
 
 
+@releases_lock_on_error
 def mark_done(match_id: int, resident_id: int, language: str = "nl") -> dict:
     """Either side says the help has happened: the match and the request are done."""
     match, side = party_match(match_id, resident_id)
@@ -272,6 +284,7 @@ def mark_done(match_id: int, resident_id: int, language: str = "nl") -> dict:
     return match_view(match, side, language)
 
 
+@releases_lock_on_error
 def give_thanks(
     match_id: int, requester_id: int, rating: int, note: str | None = None, language: str = "nl"
 ) -> dict:

@@ -24,11 +24,12 @@ from ..models import (
 from ..models.base import utcnow
 from .browse import blocked_ids
 from .helping_views import first_name, match_view, party_match
-from .match_steps import category_nl, fresh, lock_request, set_status, tell
+from .match_steps import category_nl, fresh, lock_request, releases_lock_on_error, set_status, tell
 from .notifications import send_next_wave
 from .transactions import commit
 
 
+@releases_lock_on_error
 def invite_helper(match_id: int, requester_id: int, language: str = "nl") -> dict:
     """The requester invites a suggested helper; the helper then accepts or declines."""
     match, side = party_match(match_id, requester_id)
@@ -131,6 +132,7 @@ def _helper_offer(request: HelpRequest, helper_id: int) -> Offer:
     return offer
 
 
+@releases_lock_on_error
 def offer_to_help(request_id: int, helper_id: int, language: str = "nl") -> dict:
     """A helper offers to help with an open request; the requester accepts or declines."""
     request = db.session.get(HelpRequest, request_id)

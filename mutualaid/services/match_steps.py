@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from sqlalchemy import select
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Category, HelpRequest, Match
 from ..models.base import utcnow
@@ -35,6 +39,21 @@ def set_status(match: Match, status: str, reason: str | None = None) -> None:
     match.status_changed_at = utcnow()
     if reason is not None:
         match.status_reason = reason
+
+
+def releases_lock_on_error(service: Callable) -> Callable:
+    """Roll back when the service refuses (a 4xx): the request row lock is released at once
+    and nothing half-changed stays in the session, whoever called the service."""
+
+    @wraps(service)
+    def wrapped(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except DomainError:
+            db.session.rollback()
+            raise
+
+    return wrapped
 
 
 def lock_request(request_id: int) -> HelpRequest:
