@@ -140,6 +140,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         "EMBEDDED_REDIS_PATH": str(instance_path / "redis.db"),
         # Set by `make run` for its children: REDIS_URL then points at the embedded server.
         "REDIS_EMBEDDED": not redis_url or _env_bool("MUTUALAID_REDIS_EMBEDDED", False),
+        # Closed requests, their matches and messages are anonymised after this many days.
+        "RETENTION_DAYS": _env_int("RETENTION_DAYS", 365),
         # Bodies larger than this are refused with 413 before anything reads them.
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "SESSION_COOKIE_SECURE": production,

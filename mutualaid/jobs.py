@@ -13,7 +13,7 @@ import os
 from flask import current_app
 from rq import get_current_job
 
-from .services import geocoding, matching, notifications, outbox, ranker, trust
+from .services import geocoding, matching, notifications, outbox, ranker, retention, trust
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +92,10 @@ def advance_notification_waves() -> int:
 def geocode_resident(resident_id: int) -> dict:
     """Turn a resident's pending home address into a point and a neighbourhood."""
     return geocoding.geocode_resident(resident_id)
+
+
+def anonymise_closed_requests() -> dict:
+    """Periodic: anonymise requests closed longer ago than RETENTION_DAYS."""
+    result = retention.anonymise_closed_requests()
+    log.info("retention: %s", result)
+    return result

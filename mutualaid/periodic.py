@@ -45,6 +45,12 @@ def periodic_tasks(config: dict) -> tuple[PeriodicTask, ...]:
         ),
         PeriodicTask("retrain_ranker", "mutualaid.jobs.retrain_ranker", "default", 24 * 3600),
         PeriodicTask(
+            "anonymise_closed_requests",
+            "mutualaid.jobs.anonymise_closed_requests",
+            "default",
+            24 * 3600,
+        ),
+        PeriodicTask(
             "notification_waves",
             "mutualaid.jobs.advance_notification_waves",
             "notifications",
