@@ -149,6 +149,7 @@ def time_persist(city, candidates) -> dict:
                 db.session.commit()
                 result[f"{label}_s"] = time.perf_counter() - start
                 result[f"{label}_written"] = counts["written"]
+                result[f"{label}_parts"] = counts.get("seconds")
             print(
                 f"  ({db.engine.dialect.name}; building rows with explanations took "
                 f"{explain_s:.2f} s, not counted; re-storing the same suggestions took "
