@@ -12,7 +12,7 @@ import pytest
 from flask_babel import refresh
 
 from mutualaid.extensions import db
-from mutualaid.models import Match, Neighbourhood
+from mutualaid.models import Match, Neighbourhood, Resident
 from mutualaid.models.base import utcnow
 from mutualaid.services.accounts import create_user
 from mutualaid.services.neighbourhoods import import_neighbourhoods
@@ -251,3 +251,34 @@ def test_every_monitoring_api_operation_declares_its_roles(towns):
             view = app.view_functions[rule.endpoint]
             roles = getattr(getattr(view, "view_class", None), "get", None)
             assert getattr(roles, "access_roles", None) == ("municipality", "admin"), rule.rule
+
+
+def test_a_municipality_user_gets_no_person_from_any_page_or_endpoint(towns, client):
+    """Scope matrix: every GET route of the app, with the ids of the residents, requests and
+    matches filled in, answered to a municipality user without one personal detail."""
+    app = towns
+    ids = sorted(
+        {1, 2}
+        | {r.id for r in db.session.query(Match.request_id.label("id"))}
+        | {m.id for m in db.session.query(Match.id)}
+        | {p.id for p in db.session.query(Neighbourhood.id).limit(2)}
+        | {r.id for r in db.session.query(Resident.id).filter_by(first_name=SECRETS[0])}
+    )
+    sign_in(client, "borne@example.org")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static", "auth.logout"):
+            continue
+        if any(c.__class__.__name__ != "IntegerConverter" for c in rule._converters.values()):
+            continue  # string arguments (tokens, file names) name no person by number
+        for value in ids if rule.arguments else [None]:
+            url = rule.rule
+            for name in rule.arguments:
+                url = url.replace(f"<int:{name}>", str(value))
+            response = client.get(url)
+            body = response.get_data(as_text=True)
+            assert response.status_code < 500, url
+            for secret in SECRETS:
+                assert secret not in body, (url, secret)
+            checked += 1
+    assert checked > 20

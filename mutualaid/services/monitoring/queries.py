@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from statistics import median
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 
 from ...extensions import db
 from ...models import Category, HelpRequest, Match, Neighbourhood, Offer, Resident
@@ -114,6 +115,74 @@ def time_to_match(
     return durations
 
 
+def matched_and_medians(
+    code: str, period: str, start: datetime, end: datetime
+) -> tuple[Grid, dict[tuple[str, date], float]]:
+    """Requests opened per period that found a helper (per neighbourhood), and the median
+    seconds to that first acceptance per neighbourhood, district and municipality.
+
+    PostgreSQL computes the medians itself (percentile_cont over grouping sets), so tens of
+    thousands of durations never leave the database; SQLite gets the durations.
+    """
+    if _dialect() != "postgresql":
+        return _matched_and_medians_in_python(code, period, start, end)
+    first = first_acceptances()
+    rows = (
+        select(
+            HelpRequest.neighbourhood_id.label("nid"),
+            Neighbourhood.district_code.label("district"),
+            period_start(HelpRequest.created_at, period).label("p"),
+            seconds_between(HelpRequest.created_at, first.c.at).label("secs"),
+        )
+        .join(first, first.c.request_id == HelpRequest.id)
+        .join(Neighbourhood, Neighbourhood.id == HelpRequest.neighbourhood_id)
+        .where(
+            HelpRequest.created_at >= start,
+            HelpRequest.created_at < end,
+            Neighbourhood.municipality_code == code,
+        )
+        .subquery()
+    )
+    result = db.session.execute(
+        select(
+            rows.c.nid,
+            rows.c.district,
+            rows.c.p,
+            func.count(),
+            func.percentile_cont(0.5).within_group(rows.c.secs),
+        ).group_by(
+            func.grouping_sets(
+                tuple_(rows.c.nid, rows.c.district, rows.c.p),
+                tuple_(rows.c.district, rows.c.p),
+                tuple_(rows.c.p),
+            )
+        )
+    ).all()
+    codes = {n.id: n.code for n in neighbourhoods_of(code)}
+    counts: Grid = {}
+    medians: dict[tuple[str, date], float] = {}
+    for nid, district, p, n, mid in result:
+        day = date.fromisoformat(p)
+        if nid is not None:
+            counts[(nid, day)] = int(n)
+        area = codes[nid] if nid is not None else district if district is not None else code
+        medians[(area, day)] = max(float(mid), 0.0)
+    return counts, medians
+
+
+def _matched_and_medians_in_python(code, period, start, end):
+    durations = time_to_match(code, period, start, end)
+    hoods = neighbourhoods_of(code)
+    by_id = {n.id: n for n in hoods}
+    gathered: dict[tuple[str, date], list[float]] = defaultdict(list)
+    for (nid, day), values in durations.items():
+        n = by_id[nid]
+        for area in (n.code, n.district_code, code):
+            gathered[(area, day)].extend(values)
+    counts = {key: len(values) for key, values in durations.items()}
+    return counts, {key: median(values) for key, values in gathered.items()}
+
+
 def requests_completed(code: str, period: str, start: datetime, end: datetime) -> Grid:
     """Requests marked done, per neighbourhood and the period in which they were closed."""
     closed = func.coalesce(HelpRequest.closed_at, HelpRequest.updated_at)
@@ -193,14 +262,21 @@ def repeat_requesters(code: str, period: str, start: datetime, end: datetime) ->
     )
 
 
-def neighbourhoods_of(code: str) -> list[Neighbourhood]:
-    """The neighbourhoods of a municipality, by district and name."""
+def neighbourhoods_of(code: str) -> list:
+    """The neighbourhoods of a municipality (no polygons), by district and name."""
     return list(
-        db.session.scalars(
-            select(Neighbourhood)
+        db.session.execute(
+            select(
+                Neighbourhood.id,
+                Neighbourhood.code,
+                Neighbourhood.name,
+                Neighbourhood.district_code,
+                Neighbourhood.district_name,
+                Neighbourhood.municipality_name,
+            )
             .where(Neighbourhood.municipality_code == code)
             .order_by(Neighbourhood.district_code, Neighbourhood.name)
-        )
+        ).all()
     )
 
 

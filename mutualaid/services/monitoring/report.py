@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from statistics import median
 from typing import NamedTuple
 
 from ...errors import NotFound
@@ -140,9 +139,9 @@ def build_report(
 
     args = (municipality_code, period, lower, upper)
     opened = queries.requests_opened_by_category(*args)
-    durations = queries.time_to_match(*args)
+    matched, medians = queries.matched_and_medians(*args)
     grids = {
-        "requests_matched": {key: len(v) for key, v in durations.items()},
+        "requests_matched": matched,
         "requests_completed": queries.requests_completed(*args),
         "active_helpers": queries.active_helpers(*args),
         "new_helpers": queries.new_helpers(*args),
@@ -151,7 +150,6 @@ def build_report(
     tree = _Tree(areas)
     opened_by_period = _by_period(opened)
     grids_by_period = {measure: _by_period(grid) for measure, grid in grids.items()}
-    durations_by_period = _by_period(durations)
     for p in starts:
         _opened_and_mix(report, tree, code_of, opened_by_period.get(p, {}), p)
         for measure, by_period in grids_by_period.items():
@@ -161,7 +159,7 @@ def build_report(
             )
             for a in tree.order:
                 report.figures[(measure, a, p)] = _figure(values[a], a in hidden)
-        _derived(report, tree, code_of, durations_by_period.get(p, {}), p)
+        _derived(report, tree, medians, p)
     return report
 
 
@@ -197,16 +195,6 @@ class _Tree:
             Equation(key(parent), tuple(key(k) for k in kids))
             for parent, kids in self.children.items()
         ]
-
-    def collect(self, leaves: dict[str, list[float]]) -> dict[str, list[float]]:
-        """Lists of values (durations) gathered up the hierarchy."""
-        values: dict[str, list[float]] = {}
-        for code in reversed(self.order):
-            kids = self.children.get(code)
-            values[code] = (
-                [x for k in kids for x in values[k]] if kids else list(leaves.get(code, ()))
-            )
-        return values
 
 
 HIDDEN = Figure(None, True)
@@ -247,17 +235,17 @@ def _opened_and_mix(report: Report, tree: _Tree, code_of, opened, p: date) -> No
             report.category_mix[(cat, a, p)] = figure
 
 
-def _derived(report: Report, tree: _Tree, code_of, durations, p: date) -> None:
+def _derived(report: Report, tree: _Tree, medians: dict, p: date) -> None:
     """Share matched and median hours to match, only over counts that are shown."""
-    gathered = tree.collect({code_of[nid]: v for nid, v in durations.items()})
     for a in tree.order:
         opened = report.figures[("requests_opened", a, p)]
         matched = report.figures[("requests_matched", a, p)]
         if opened.suppressed or matched.suppressed:
             # A share or median over a hidden count could give the count away.
-            share = median_hours = Figure(None, True)
+            share = median_hours = HIDDEN
         else:
             share = Figure(round(matched.value / opened.value, 3) if opened.value else None)
-            median_hours = Figure(round(median(gathered[a]) / 3600.0, 1) if gathered[a] else None)
+            seconds = medians.get((a, p))
+            median_hours = Figure(round(seconds / 3600.0, 1) if seconds is not None else None)
         report.figures[("share_matched", a, p)] = share
         report.figures[("median_hours_to_match", a, p)] = median_hours
