@@ -1,8 +1,9 @@
 """Who is involved in a neighbourhood: residents active as requester and/or helper.
 
-One set-based query per page: every kind of activity (requests, offers, help given, help
-received) is a branch of one UNION ALL restricted to the neighbourhood's residents, grouped once
-per resident. The map never shows a home: active residents are counted per ~250 m grid cell.
+One set-based query per page: the neighbourhood's active residents with their activity as
+correlated counts (index probes per resident), sorted and paged in the database, with the total
+from a window count. The map never shows a home: active residents are counted per ~250 m grid
+cell.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, case, func, literal, not_, select, union_all
+from sqlalchemy import and_, case, func, not_, select
 
 from ..extensions import db
 from ..models import HelpRequest, Match, Offer, Resident, VogRecord, Vouch
@@ -92,50 +93,40 @@ def parse_query(args: dict) -> InvolvementQuery:
     )
 
 
-def activity_summary(resident_ids):
-    """Per resident: requests, offers, helps given and received, last activity (a subquery).
+def activity_columns(dialect: str) -> dict:
+    """Per resident (correlated to Resident): requests, offers, helps given and received, and
+    the last activity. Each is an index probe per resident (requester_id, helper_id), which at
+    a few thousand residents per neighbourhood beats aggregating the whole activity tables."""
 
-    `resident_ids` is a select of the residents to summarise; every branch is limited to them.
-    """
-    zero, one = literal(0, Integer), literal(1, Integer)
-
-    def branch(rid, at, req, off, given, received):
-        return select(
-            rid.label("rid"),
-            at.label("at"),
-            req.label("req"),
-            off.label("off"),
-            given.label("given"),
-            received.label("received"),
-        )
+    def scalar(statement):
+        return statement.correlate(Resident).scalar_subquery()
 
     done_at = func.coalesce(Match.done_at, Match.status_changed_at)
-    events = union_all(
-        branch(HelpRequest.requester_id, HelpRequest.updated_at, one, zero, zero, zero).where(
-            HelpRequest.requester_id.in_(resident_ids)
+    given = (Match.helper_id == Resident.id) & (Match.status == "done")
+    last_parts = [
+        scalar(
+            select(func.max(HelpRequest.updated_at)).where(HelpRequest.requester_id == Resident.id)
         ),
-        branch(Offer.helper_id, Offer.updated_at, zero, one, zero, zero).where(
-            Offer.helper_id.in_(resident_ids)
+        scalar(select(func.max(Offer.updated_at)).where(Offer.helper_id == Resident.id)),
+        scalar(select(func.max(done_at)).where(given)),
+    ]
+    if dialect == "postgresql":
+        last = func.greatest(*last_parts)  # ignores NULLs
+    else:  # SQLite: multi-argument max() is scalar; ISO text sorts like time, '' before all
+        last = func.nullif(func.max(*(func.coalesce(p, "") for p in last_parts)), "")
+    return {
+        "requests": scalar(
+            select(func.count(HelpRequest.id)).where(HelpRequest.requester_id == Resident.id)
         ),
-        branch(Match.helper_id, done_at, zero, zero, one, zero).where(
-            Match.status == "done", Match.helper_id.in_(resident_ids)
+        "offers": scalar(select(func.count(Offer.id)).where(Offer.helper_id == Resident.id)),
+        "helps_given": scalar(select(func.count(Match.id)).where(given)),
+        "helps_received": scalar(
+            select(func.count(Match.id))
+            .join(HelpRequest, HelpRequest.id == Match.request_id)
+            .where(HelpRequest.requester_id == Resident.id, Match.status == "done")
         ),
-        branch(HelpRequest.requester_id, done_at, zero, zero, zero, one)
-        .join(HelpRequest, HelpRequest.id == Match.request_id)
-        .where(Match.status == "done", HelpRequest.requester_id.in_(resident_ids)),
-    ).subquery("events")
-    return (
-        select(
-            events.c.rid,
-            func.sum(events.c.req).label("requests"),
-            func.sum(events.c.off).label("offers"),
-            func.sum(events.c.given).label("helps_given"),
-            func.sum(events.c.received).label("helps_received"),
-            func.max(events.c.at).label("last_activity_at"),
-        )
-        .group_by(events.c.rid)
-        .subquery("activity")
-    )
+        "last_activity_at": last,
+    }
 
 
 def _vog_filter(kind: str, today: date, months: int, warn_days: int):
@@ -150,49 +141,53 @@ def _vog_filter(kind: str, today: date, months: int, warn_days: int):
     }[kind]
 
 
-def _sort_column(sort: str, activity):
+def _sort_column(sort: str, activity: dict):
     return {
-        "last_activity": activity.c.last_activity_at,
+        "last_activity": activity["last_activity_at"],
         "first_active": Resident.first_active_at,
         "name": func.lower(Resident.first_name),
-        "helps_given": activity.c.helps_given,
-        "helps_received": activity.c.helps_received,
+        "helps_given": activity["helps_given"],
+        "helps_received": activity["helps_received"],
     }[sort]
 
 
 def member_ids(neighbourhood_id: int) -> list[int]:
-    """Ids of the neighbourhood's active residents (a plain list: the planner then uses the
-    primary-key and foreign-key indexes instead of re-running a subquery in every branch)."""
-    return list(
-        db.session.scalars(
-            select(Resident.id).where(
-                Resident.neighbourhood_id == neighbourhood_id,
-                Resident.first_active_at.is_not(None),
-                Resident.erased_at.is_(None),
-            )
-        )
+    """Ids of the neighbourhood's active residents."""
+    return list(db.session.scalars(select(Resident.id).where(_members(neighbourhood_id))))
+
+
+def _members(neighbourhood_id: int):
+    return and_(
+        Resident.neighbourhood_id == neighbourhood_id,
+        Resident.first_active_at.is_not(None),
+        Resident.erased_at.is_(None),
     )
 
 
 def _filtered(neighbourhood_id: int, query: InvolvementQuery, now: datetime):
     """The SELECT of residents and their activity after filters (not yet sorted or paged)."""
     config = current_app.config
-    members = member_ids(neighbourhood_id)
-    activity = activity_summary(members)
+    activity = {
+        name: column.label(name)
+        for name, column in activity_columns(db.engine.dialect.name).items()
+    }
     vouched = (
         select(Vouch.id)
         .where(Vouch.resident_id == Resident.id, Vouch.revoked_at.is_(None))
         .exists()
     )
-    statement = (
-        select(Resident, activity, vouched.label("vouched"), func.count().over().label("total"))
-        .outerjoin(activity, activity.c.rid == Resident.id)
-        .where(Resident.id.in_(members or [-1]))
-    )
+    statement = select(
+        Resident,
+        *activity.values(),
+        vouched.label("vouched"),
+        func.count().over().label("total"),
+    ).where(_members(neighbourhood_id))
     if query.role in ("requester", "both"):
-        statement = statement.where(activity.c.requests > 0)
+        statement = statement.where(
+            select(HelpRequest.id).where(HelpRequest.requester_id == Resident.id).exists()
+        )
     if query.role in ("helper", "both"):
-        statement = statement.where(activity.c.offers > 0)
+        statement = statement.where(select(Offer.id).where(Offer.helper_id == Resident.id).exists())
     if query.newly_active:
         since = now - timedelta(days=config["NEWLY_ACTIVE_DAYS"])
         statement = statement.where(Resident.first_active_at >= since)
@@ -248,7 +243,7 @@ def list_involved(
     column = _sort_column(query.sort, activity)
     order = column.desc() if query.descending else column.asc()
     # NULLs (never active in that way) last, then a stable tie-break by id.
-    statement = statement.order_by(case((column.is_(None), 1), else_=0), order, Resident.id)
+    statement = statement.order_by(order.nulls_last(), Resident.id)
     rows = db.session.execute(paginate(statement, query.page, query.per_page)).all()
     if rows:
         total = int(rows[0].total)  # count(*) over (): one query for the page and the total

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import HelpRequest, Match, Resident, TrustTie
@@ -23,7 +23,7 @@ from .worker_scope import scoped_neighbourhood
 
 NEW_TIE_DAYS = 30
 MAX_NODES = 120
-WIDTH, HEIGHT, MARGIN = 800, 600, 50
+WIDTH, HEIGHT, MARGIN = 640, 480, 56
 
 
 @dataclass
@@ -71,34 +71,35 @@ def _aware(value):
     return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
-def _helped_edges(member_ids, members: set[int]) -> tuple[list[tuple], int]:
+def _helped_edges(member_ids: list[int], members: set[int]) -> tuple[list[tuple], int]:
     done_at = func.coalesce(Match.done_at, Match.status_changed_at)
-    rows = db.session.execute(
+    base = (
         select(Match.helper_id, HelpRequest.requester_id, func.count(), func.min(done_at))
         .join(HelpRequest, HelpRequest.id == Match.request_id)
-        .where(
-            Match.status == "done",
-            Match.helper_id != HelpRequest.requester_id,
-            or_(Match.helper_id.in_(member_ids), HelpRequest.requester_id.in_(member_ids)),
-        )
+        .where(Match.status == "done", Match.helper_id != HelpRequest.requester_id)
         .group_by(Match.helper_id, HelpRequest.requester_id)
-    ).all()
+    )
+    # Two index-friendly queries (by helper, by requester) instead of one OR across the join.
+    pairs: dict[tuple[int, int], tuple[int, datetime]] = {}
+    for side in (Match.helper_id, HelpRequest.requester_id):
+        for h, r, n, first in db.session.execute(base.where(side.in_(member_ids or [-1]))):
+            pairs[(h, r)] = (int(n), _aware(first))
     inside = [
-        ("helped", h, r, int(n), _aware(first)) for h, r, n, first in rows if {h, r} <= members
+        ("helped", h, r, n, first) for (h, r), (n, first) in pairs.items() if {h, r} <= members
     ]
-    return inside, len(rows) - len(inside)
+    return inside, len(pairs) - len(inside)
 
 
-def _knows_edges(member_ids, members: set[int]) -> tuple[list[tuple], int]:
-    rows = db.session.execute(
-        select(TrustTie.resident_a_id, TrustTie.resident_b_id, TrustTie.confirmed_at).where(
-            TrustTie.kind == "knows",
-            TrustTie.confirmed_at.is_not(None),
-            or_(TrustTie.resident_a_id.in_(member_ids), TrustTie.resident_b_id.in_(member_ids)),
-        )
-    ).all()
-    inside = [("knows", a, b, 1, _aware(at)) for a, b, at in rows if {a, b} <= members]
-    return inside, len(rows) - len(inside)
+def _knows_edges(member_ids: list[int], members: set[int]) -> tuple[list[tuple], int]:
+    base = select(TrustTie.resident_a_id, TrustTie.resident_b_id, TrustTie.confirmed_at).where(
+        TrustTie.kind == "knows", TrustTie.confirmed_at.is_not(None)
+    )
+    ties: dict[tuple[int, int], datetime] = {}
+    for side in (TrustTie.resident_a_id, TrustTie.resident_b_id):
+        for a, b, at in db.session.execute(base.where(side.in_(member_ids or [-1]))):
+            ties[(a, b)] = _aware(at)
+    inside = [("knows", a, b, 1, at) for (a, b), at in ties.items() if {a, b} <= members]
+    return inside, len(ties) - len(inside)
 
 
 def layout(n: int, pairs: list[tuple[int, int]], *, seed: int = 7, steps: int = 150) -> np.ndarray:
@@ -154,10 +155,14 @@ def help_network(actor_user_id: int, code: str, *, now: datetime | None = None) 
     neighbourhood = scoped_neighbourhood(actor_user_id, code)
     now = now or utcnow()
     new_since = now - timedelta(days=NEW_TIE_DAYS)
-    member_ids = select(Resident.id).where(
-        Resident.neighbourhood_id == neighbourhood.id, Resident.erased_at.is_(None)
+    member_ids = list(
+        db.session.scalars(
+            select(Resident.id).where(
+                Resident.neighbourhood_id == neighbourhood.id, Resident.erased_at.is_(None)
+            )
+        )
     )
-    members = set(db.session.scalars(member_ids))
+    members = set(member_ids)
     helped, out_helped = _helped_edges(member_ids, members)
     knows, out_knows = _knows_edges(member_ids, members)
     raw = helped + knows

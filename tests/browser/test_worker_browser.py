@@ -65,8 +65,10 @@ def test_involved_page_draws_the_blocks_on_the_map(signed_in):
     page.goto(f"/wijkwerk/buurt/{MINE}/betrokken")
     page.locator("#cells-map .leaflet-interactive").first.wait_for()
     assert page.locator("#cells-table tbody tr").count() >= 1
+    screenshot(page, "worker-involved")
     assert axe(page) == []
     page.goto(f"/wijkwerk/buurt/{MINE}/netwerk")
     assert page.locator("svg.network-svg title").first.text_content().startswith("Hulpnetwerk")
+    screenshot(page, "worker-network")
     assert axe(page) == []
     assert list(page.problems) == []
