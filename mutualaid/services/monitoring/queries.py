@@ -68,16 +68,16 @@ def requests_opened_by_category(
     """Requests opened, per neighbourhood, period and category code."""
     bucket = period_start(HelpRequest.created_at, period).label("p")
     rows = db.session.execute(
-        select(HelpRequest.neighbourhood_id, bucket, Category.code, func.count())
-        .join(Category, Category.id == HelpRequest.category_id)
+        select(HelpRequest.neighbourhood_id, bucket, HelpRequest.category_id, func.count())
         .where(
             HelpRequest.created_at >= start,
             HelpRequest.created_at < end,
             _in_municipality(HelpRequest.neighbourhood_id, code),
         )
-        .group_by(HelpRequest.neighbourhood_id, bucket, Category.code)
+        .group_by(HelpRequest.neighbourhood_id, bucket, HelpRequest.category_id)
     ).all()
-    return {(nid, date.fromisoformat(p), cat): int(n) for nid, p, cat, n in rows}
+    codes = dict(db.session.execute(select(Category.id, Category.code)).all())
+    return {(nid, date.fromisoformat(p), codes[cat]): int(n) for nid, p, cat, n in rows}
 
 
 def first_acceptances():
@@ -205,17 +205,23 @@ def active_helpers(code: str, period: str, start: datetime, end: datetime) -> Gr
     """Distinct helpers with a match accepted in the period, by the helper's home neighbourhood."""
     at = accepted_at()
     bucket = period_start(at, period).label("p")
+    # Distinct (helper, period) pairs first: far fewer rows to join to the residents.
+    pairs = (
+        select(Match.helper_id.label("hid"), bucket)
+        .where(
+            or_(Match.accepted_at.is_not(None), Match.status.in_(ACCEPTED_STATUSES)),
+            at >= start,
+            at < end,
+        )
+        .group_by(Match.helper_id, bucket)
+        .subquery()
+    )
     return _grid(
         db.session.execute(
-            select(Resident.neighbourhood_id, bucket, func.count(func.distinct(Match.helper_id)))
-            .join(Resident, Resident.id == Match.helper_id)
-            .where(
-                or_(Match.accepted_at.is_not(None), Match.status.in_(ACCEPTED_STATUSES)),
-                at >= start,
-                at < end,
-                _in_municipality(Resident.neighbourhood_id, code),
-            )
-            .group_by(Resident.neighbourhood_id, bucket)
+            select(Resident.neighbourhood_id, pairs.c.p, func.count())
+            .join(Resident, Resident.id == pairs.c.hid)
+            .where(_in_municipality(Resident.neighbourhood_id, code))
+            .group_by(Resident.neighbourhood_id, pairs.c.p)
         ).all()
     )
 
