@@ -486,3 +486,12 @@ def test_offer_languages_are_validated_and_stored(town):
     with pytest.raises(Invalid) as caught:
         post_offer(jan.id, categories=["vervoer"], slots=0)
     assert caught.value.field == "slots"
+
+
+def test_the_helper_gets_only_the_contact_the_requester_chose(town):
+    street = make_street(helpers=1, contact_channel="phone")
+    match = street.match_of(street.helpers[0])
+    helping.invite_helper(match.id, street.requester.id)
+    contact = helping.accept_match(match.id, street.helpers[0].id)["contact"]
+    assert contact["phone"] == PRIVATE["phone"] and "email" not in contact
+    assert contact["channels"] == ["phone"]
