@@ -7,6 +7,7 @@ response); residents and municipality users get 403 everywhere.
 from __future__ import annotations
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import func, select
 
 from mutualaid.extensions import db
@@ -273,3 +274,15 @@ def test_the_matrix_covers_every_dashboard_route_and_each_declares_its_roles(app
             view = app.view_functions[rule.endpoint].view_class.get
             assert view.access_roles == ("worker", "admin"), rule.rule
     assert found >= MY_PAGE_ENDPOINTS and len(found) == len(MY_PAGE_ENDPOINTS) + 6
+
+
+def test_pages_are_dutch_by_default_and_english_on_request(client, town):
+    sign_in(client, "coach@example.org")
+    assert "<h1>Wijkwerk</h1>" in client.get("/wijkwerk/").get_data(as_text=True)
+    refresh()  # the test's app context outlives requests; forget the cached locale
+    english = client.get("/wijkwerk/opvolging?lang=en").get_data(as_text=True)
+    assert "<h1>To follow up</h1>" in english
+    assert "Call the resident today and find help" in english
+    refresh()
+    dutch = client.get("/wijkwerk/opvolging?lang=nl").get_data(as_text=True)
+    assert "Bel de bewoner vandaag en zoek hulp" in dutch
