@@ -31,6 +31,7 @@ from ..models.vocab import channel_codes, channel_mask, language_codes, language
 from .aid import post_request
 from .audit import record_event, record_view
 from .casework import in_scope, scope_ids, scoped_resident
+from .geocoding import geocode_address
 from .neighbourhoods import assign_neighbourhood
 from .offers import post_offer
 from .transactions import commit, flush
@@ -88,33 +89,29 @@ def _consent_date(value) -> datetime:
     return datetime.combine(value, time(12, 0), tzinfo=UTC)
 
 
-def _geocode(street: str | None, house_number: str | None, postcode: str | None):
-    """The point of an address from the geocoding service (helper H3's), when there is one."""
+def _geocode(street, house_number, postcode) -> tuple[tuple[float, float] | None, str | None]:
+    """The point of the address from the geocoder, and how the lookup went (None: no address).
+
+    A malformed address is refused (Invalid naming the field); an unreachable or unconfigured
+    geocoder is not: the worker's choice of neighbourhood stands in."""
     if not (postcode and house_number):
-        return None
+        return None, None
     try:
-        from . import geocoding
-    except ImportError:  # no geocoder in this build: the worker places the home or neighbourhood
-        return None
-    lookup = getattr(geocoding, "geocode_address", None)
-    try:
-        result = lookup(f"{street or ''} {house_number}".strip(), postcode) if lookup else None
+        outcome = geocode_address(postcode, house_number, street)
+    except Invalid:
+        raise
     except Exception:  # an unreachable geocoder must not stop the intake
-        return None
-    if result is None:
-        return None
-    get = result.get if isinstance(result, dict) else (lambda k, d=None: getattr(result, k, d))
-    if not get("found", True) or get("lat") is None or get("lon") is None:
-        return None
-    return float(get("lat")), float(get("lon"))
+        return None, "unavailable"
+    if outcome.found and outcome.lat is not None:
+        return (float(outcome.lat), float(outcome.lon)), "found"
+    return None, outcome.status
 
 
 def _locate(
-    scope: set[int] | None, lat, lon, neighbourhood_code, address: tuple = (None, None, None)
+    scope: set[int] | None, lat, lon, neighbourhood_code, found: tuple[float, float] | None
 ) -> tuple[float, float, Neighbourhood, str]:
     """A home point in the worker's area: a point on the map, the geocoded address, else the
     neighbourhood the worker chose."""
-    found = None if lat not in (None, "") or lon not in (None, "") else _geocode(*address)
     if lat not in (None, "") or lon not in (None, ""):
         neighbourhood = assign_neighbourhood(lat, lon)
         point, source = (float(lat), float(lon)), "map"
@@ -169,8 +166,9 @@ def register_resident(
     method = require_choice("consent_method", consent_method, ASSISTED_CONSENT_METHODS)
     given_at = _consent_date(consent_date)
     code = _postcode(postcode)
-    address = (street, house_number, code)
-    home_lat, home_lon, area, source = _locate(scope, lat, lon, neighbourhood, address)
+    has_point = lat not in (None, "") or lon not in (None, "")
+    found, geocode_status = (None, None) if has_point else _geocode(street, house_number, code)
+    home_lat, home_lon, area, source = _locate(scope, lat, lon, neighbourhood, found)
     resident = Resident(
         first_name=require_text("first_name", first_name, max_length=80),
         last_name=require_text("last_name", last_name, max_length=120, required=False) or None,
@@ -183,6 +181,7 @@ def register_resident(
         home_lon=home_lon,
         neighbourhood_id=area.id,
         location_source=source,
+        geocode_status=geocode_status,
         language_mask=_codes("languages", languages, language_mask) or 1,
         channel_mask=_codes("channels", channels, channel_mask),
         self_service=False,

@@ -7,6 +7,7 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import select
 
+from mutualaid.background import get_redis
 from mutualaid.channels import SmsChannel
 from mutualaid.errors import Conflict, Invalid, NotAllowed, NotFound
 from mutualaid.extensions import db
@@ -22,6 +23,7 @@ from mutualaid.services.intake import (
     resident_profile,
 )
 from tests.casework import CENTRE_CODE, FAR_CODE, PASSWORD, neighbourhood, resident_in, staff
+from tests.geocoder_server import geocoder_server, use_geocoder  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -88,6 +90,25 @@ def test_bad_intake_names_the_field_and_stores_nothing(town, overrides, field):
     assert caught.value.field == field
     assert db.session.query(Resident).count() == 0
     assert db.session.query(ConsentRecord).count() == 0
+
+
+def test_intake_places_a_found_address_and_else_the_chosen_neighbourhood(
+    town,
+    geocoder_server,  # noqa: F811 (the fixture)
+    monkeypatch,
+):
+    use_geocoder(monkeypatch, town, "pdok", geocoder_server.url)
+    get_redis().delete("mutualaid:geocoder:next-slot:pdok")
+    worker = staff()
+    gerda = register(worker, postcode="7551 AB", house_number="12", neighbourhood=None)
+    assert (gerda.location_source, gerda.geocode_status) == ("geocoder", "found")
+    assert (gerda.home_lat, gerda.home_lon) == pytest.approx((52.2640, 6.7935), abs=1e-4)
+    assert gerda.neighbourhood_id == neighbourhood(CENTRE_CODE).id
+    henk = register(worker, first_name="Henk", postcode="7551 AB", house_number="99")
+    assert (henk.location_source, henk.geocode_status) == ("worker", "not_found")
+    with pytest.raises(Invalid):  # found, but far outside the worker's neighbourhoods
+        register(worker, first_name="Ver", postcode="1012 JS", house_number="1")
+    assert db.session.query(Resident).count() == 2
 
 
 def test_worker_asks_and_offers_help_on_behalf_with_consent_and_audit(town):
