@@ -7,13 +7,26 @@ NotAllowed (403).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import select
 
-from ..errors import NotAllowed, NotFound
+from ..errors import DomainError, NotAllowed, NotFound
 from ..extensions import db
 from ..models import HelpRequest, Match, Neighbourhood, Resident, User, WorkerAssignment
 
 STAFF_ROLES = ("worker", "admin")
+
+
+@contextmanager
+def undone_on_error() -> Iterator[None]:
+    """A refused change leaves nothing behind in the session (a page may still commit a view)."""
+    try:
+        yield
+    except DomainError:
+        db.session.rollback()
+        raise
 
 
 def staff_user(user_id: int) -> User:

@@ -30,7 +30,7 @@ from ..models.base import utcnow
 from ..models.vocab import channel_codes, channel_mask, language_codes, language_mask
 from .aid import post_request
 from .audit import record_event, record_view
-from .casework import in_scope, scope_ids, scoped_resident
+from .casework import in_scope, scope_ids, scoped_resident, undone_on_error
 from .geocoding import geocode_address
 from .neighbourhoods import assign_neighbourhood
 from .offers import post_offer
@@ -169,6 +169,51 @@ def register_resident(
     has_point = lat not in (None, "") or lon not in (None, "")
     found, geocode_status = (None, None) if has_point else _geocode(street, house_number, code)
     home_lat, home_lon, area, source = _locate(scope, lat, lon, neighbourhood, found)
+    with undone_on_error():
+        resident = _new_resident(
+            actor_id,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            street=street,
+            house_number=house_number,
+            postcode=code,
+            point=(home_lat, home_lon),
+            area=area,
+            source=source,
+            geocode_status=geocode_status,
+            languages=languages,
+            channels=channels,
+        )
+        db.session.add(
+            ConsentRecord(
+                resident_id=resident.id,
+                purpose="matching",
+                method=method,
+                given_at=given_at,
+                recorded_by_user_id=actor_id,
+                note=require_text("consent_note", consent_note, max_length=1000, required=False)
+                or None,
+            )
+        )
+    record_event(
+        actor_id,
+        "resident.intake",
+        subject_resident_id=resident.id,
+        object_type="resident",
+        object_id=resident.id,
+        detail={"consent_method": method, "location_source": source},
+    )
+    commit()
+    return resident
+
+
+def _new_resident(actor_id: int, *, point, area, source, geocode_status, **values) -> Resident:
+    """The offline resident's row, flushed (validated field by field)."""
+    first_name, last_name, phone = values["first_name"], values["last_name"], values["phone"]
+    street, house_number = values["street"], values["house_number"]
+    languages, channels = values["languages"], values["channels"]
+    home_lat, home_lon = point
     resident = Resident(
         first_name=require_text("first_name", first_name, max_length=80),
         last_name=require_text("last_name", last_name, max_length=120, required=False) or None,
@@ -176,7 +221,7 @@ def register_resident(
         street=require_text("street", street, max_length=120, required=False) or None,
         house_number=require_text("house_number", house_number, max_length=16, required=False)
         or None,
-        postcode=code,
+        postcode=values["postcode"],
         home_lat=home_lat,
         home_lon=home_lon,
         neighbourhood_id=area.id,
@@ -190,26 +235,6 @@ def register_resident(
     )
     db.session.add(resident)
     flush()
-    db.session.add(
-        ConsentRecord(
-            resident_id=resident.id,
-            purpose="matching",
-            method=method,
-            given_at=given_at,
-            recorded_by_user_id=actor_id,
-            note=require_text("consent_note", consent_note, max_length=1000, required=False)
-            or None,
-        )
-    )
-    record_event(
-        actor_id,
-        "resident.intake",
-        subject_resident_id=resident.id,
-        object_type="resident",
-        object_id=resident.id,
-        detail={"consent_method": method, "location_source": source},
-    )
-    commit()
     return resident
 
 

@@ -38,7 +38,7 @@ from ..models.base import utcnow
 from ..models.vocab import ACTIVE_MATCH_STATUSES
 from .aid_common import mark_request_for_matching
 from .audit import record_event, record_view
-from .casework import scoped_match, scoped_request
+from .casework import scoped_match, scoped_request, undone_on_error
 from .notifications import notify
 from .transactions import commit
 from .validation import require_text
@@ -271,8 +271,9 @@ def confirm_match(
             field="status",
             rule="suggested",
         )
-    _require_eligible(match.request, match.offer)
-    _invite(match, actor_id, reason, helper_agreed)
+    with undone_on_error():
+        _require_eligible(match.request, match.offer)
+        _invite(match, actor_id, reason, helper_agreed)
     _audit(actor_id, "match.confirm", match, reason)
     commit()
     _notify_invited(match)
@@ -286,6 +287,15 @@ def choose_helper(
     reason = _reason(reason)
     request = scoped_request(actor_id, request_id)
     _require_open(request)
+    with undone_on_error():
+        match = _choose(actor_id, request, offer_id, reason, helper_agreed)
+    commit()
+    _notify_invited(match)
+    return match
+
+
+def _choose(actor_id: int, request: HelpRequest, offer_id, reason: str, helper_agreed: bool):
+    """The chosen helper's match, invited (not committed)."""
     try:
         offer = db.session.get(Offer, int(offer_id))
     except (TypeError, ValueError):
@@ -310,8 +320,6 @@ def choose_helper(
     _invite(match, actor_id, reason, helper_agreed)
     db.session.flush()
     _audit(actor_id, "match.choose", match, reason)
-    commit()
-    _notify_invited(match)
     return match
 
 

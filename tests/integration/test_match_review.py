@@ -168,6 +168,18 @@ def test_choose_another_helper_applies_the_hard_filters(scene):
     assert caught.value.field == "offer_id"
 
 
+def test_a_refused_choice_leaves_nothing_for_a_later_commit(scene):
+    worker = scene["worker"]
+    other = resident_in(north_m=2000, first_name="Eva")  # online: answers herself
+    offer = post_offer(other.id, categories=["boodschappen"])
+    before = matching_fingerprint()
+    with pytest.raises(Invalid) as caught:
+        choose_helper(worker.id, scene["request"].id, offer.id, "belde", helper_agreed=True)
+    assert caught.value.field == "helper_agreed"
+    review_request(worker.id, scene["request"].id)  # the page shown next commits its audit
+    assert matching_fingerprint() == before
+
+
 def test_choosing_a_helper_without_a_vog_for_a_vog_request_is_refused(scene):
     worker = scene["worker"]
     post_offer(scene["near"].id, categories=["kinderoppas"])
