@@ -26,7 +26,6 @@ from ..extensions import db
 from ..matching.geo import haversine_m
 from ..models import (
     SCORE_PARTS,
-    Category,
     HelpRequest,
     Match,
     Offer,
@@ -39,7 +38,7 @@ from ..models.vocab import ACTIVE_MATCH_STATUSES
 from .aid_common import mark_request_for_matching
 from .audit import record_event, record_view
 from .casework import scoped_match, scoped_request, undone_on_error
-from .notifications import notify
+from .match_review_notices import notify_invited, notify_withdrawn
 from .transactions import commit
 from .validation import require_text
 from .vetting import residents_with_valid_vog
@@ -276,7 +275,7 @@ def confirm_match(
         _invite(match, actor_id, reason, helper_agreed)
     _audit(actor_id, "match.confirm", match, reason)
     commit()
-    _notify_invited(match)
+    notify_invited(match)
     return match
 
 
@@ -290,7 +289,7 @@ def choose_helper(
     with undone_on_error():
         match = _choose(actor_id, request, offer_id, reason, helper_agreed)
     commit()
-    _notify_invited(match)
+    notify_invited(match)
     return match
 
 
@@ -348,50 +347,5 @@ def withdraw_match(actor_id: int, match_id: int, reason, *, request_id: int | No
     _audit(actor_id, "match.withdraw", match, reason)
     commit()
     if was != "suggested":
-        _notify_withdrawn(match)
+        notify_withdrawn(match)
     return match
-
-
-def _category_name(match: Match) -> str:
-    return db.session.get(Category, match.request.category_id).name_nl.lower()
-
-
-def _notify_invited(match: Match) -> None:
-    """Tell both sides, in-app; no address, phone or email of the other side."""
-    what, key = _category_name(match), f"worker:{match.id}:{match.status_changed_at.isoformat()}"
-    helper_name = match.helper.first_name
-    if match.status == "accepted":
-        to_requester = (
-            f"{helper_name} gaat u helpen",
-            f"Een opbouwwerker heeft geregeld dat {helper_name} u helpt met {what}.",
-        )
-        to_helper = (
-            "U helpt een buurtgenoot",
-            f"De opbouwwerker heeft uw ja doorgegeven. U helpt een buurtgenoot met {what}.",
-        )
-    else:
-        to_requester = (
-            "Een opbouwwerker vraagt een helper voor u",
-            f"Een opbouwwerker heeft {helper_name} gevraagd om u te helpen met {what}. "
-            f"U hoort het als {helper_name} ja zegt.",
-        )
-        to_helper = (
-            "Kunt u helpen? Een opbouwwerker vraagt het u",
-            f"Een buurtgenoot vraagt hulp met {what}. Een opbouwwerker denkt dat u goed kunt "
-            "helpen. Kijk in mutualaid of u ja zegt. U ziet het adres pas als u allebei ja zegt.",
-        )
-    ids = {"request_id": match.request_id, "match_id": match.id}
-    notify(match.request.requester_id, "worker_match", f"{key}:r", *to_requester, **ids)
-    notify(match.helper_id, "worker_match", f"{key}:h", *to_helper, **ids)
-
-
-def _notify_withdrawn(match: Match) -> None:
-    what, key = _category_name(match), f"worker:{match.id}:{match.status_changed_at.isoformat()}"
-    subject = "Een koppeling is gestopt"
-    body = (
-        f"Een opbouwwerker heeft de koppeling voor {what} gestopt. "
-        "Heeft u vragen? Neem contact op met uw opbouwwerker."
-    )
-    ids = {"request_id": match.request_id, "match_id": match.id}
-    notify(match.request.requester_id, "worker_match", f"{key}:r", subject, body, **ids)
-    notify(match.helper_id, "worker_match", f"{key}:h", subject, body, **ids)
