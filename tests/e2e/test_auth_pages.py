@@ -246,6 +246,7 @@ def test_who_viewed_my_data_shows_the_professional_and_reason(anna):
     record_view(worker.id, "resident", [resident.id], reason="follow-up")
     html = anna.get("/mijn/gegevens/inzage").get_data(as_text=True)
     assert "Wijkcoach Noord" in html and "follow-up" in html
+    assert "Heeft uw gegevens bekeken" in html
 
 
 def test_api_token_page_shows_the_secret_once_and_revokes(anna):
