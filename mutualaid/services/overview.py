@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import HelpRequest, Match, Neighbourhood, Offer
 from ..models.vocab import ACTIVE_MATCH_STATUSES
+from .monitoring.suppression import Equation
+from .monitoring.suppression import suppress as suppress_cells
 
 
 @dataclass(frozen=True)
@@ -121,3 +123,51 @@ def municipality_totals(municipality_code: str) -> dict[str, int]:
         )
         or 0,
     }
+
+
+def home_figures(
+    municipality_code: str, *, threshold: int, exact: bool = False
+) -> tuple[list[NeighbourhoodFigures], dict[str, Count | int]]:
+    """The home page's figures per neighbourhood and for the whole municipality.
+
+    For visitors, small counts are hidden with complementary suppression per column (the
+    municipality total is the sum of the column), so no hidden count can be worked out by
+    subtracting the shown ones from the total.
+    """
+    rows = neighbourhood_figures(municipality_code, threshold=threshold, exact=True)
+    totals = municipality_totals(municipality_code)
+    if exact:
+        return rows, totals
+    hidden_rows = {r.code: {} for r in rows}
+    shown_totals: dict[str, Count | int] = {"neighbourhoods": totals["neighbourhoods"]}
+    for column, total_key in (
+        ("open_requests", "open_requests"),
+        ("active_offers", "active_offers"),
+        ("active_matches", "matches"),
+    ):
+        values = {r.code: getattr(r, column).value for r in rows}
+        values["_total"] = totals[total_key]
+        equation = Equation("_total", tuple(r.code for r in rows))
+        hidden = suppress_cells(values, [equation], threshold)
+        for r in rows:
+            hidden_rows[r.code][column] = r.code in hidden
+        shown_totals[total_key] = Count(
+            threshold if "_total" in hidden else totals[total_key], "_total" in hidden
+        )
+
+    def count(row: NeighbourhoodFigures, column: str) -> Count:
+        if hidden_rows[row.code][column]:
+            return Count(threshold, True)
+        return Count(getattr(row, column).value, False)
+
+    return [
+        NeighbourhoodFigures(
+            code=r.code,
+            name=r.name,
+            district_code=r.district_code,
+            open_requests=count(r, "open_requests"),
+            active_offers=count(r, "active_offers"),
+            active_matches=count(r, "active_matches"),
+        )
+        for r in rows
+    ], shown_totals

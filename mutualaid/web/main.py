@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from ..services.monitoring import municipality_choices
-from ..services.overview import municipality_totals, neighbourhood_figures
+from ..services.overview import home_figures
 
 bp = Blueprint("main", __name__)
 
@@ -28,13 +28,13 @@ def home():
     elif choices and code not in {c for c, _ in choices}:
         code = choices[0][0]
     exact = current_user.is_authenticated and current_user.role in EXACT_COUNT_ROLES
-    figures = neighbourhood_figures(
+    figures, totals = home_figures(
         code, threshold=current_app.config["SMALL_COUNT_THRESHOLD"], exact=exact
     )
     return render_template(
         "home.html",
         figures=figures,
-        totals=municipality_totals(code),
+        totals=totals,
         municipality_code=code,
         municipalities=choices,
         exact=exact,

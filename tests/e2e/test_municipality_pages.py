@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -282,3 +283,24 @@ def test_a_municipality_user_gets_no_person_from_any_page_or_endpoint(towns, cli
                 assert secret not in body, (url, secret)
             checked += 1
     assert checked > 20
+
+
+def test_home_page_hides_a_second_count_so_a_small_one_cannot_be_subtracted(hengelo, client):
+    import_neighbourhoods(BORNE_GEOJSON)
+    hoods = {
+        n.code: n for n in db.session.query(Neighbourhood).filter_by(municipality_code="GM0147")
+    }
+    for code, count in (("BU01470001", 3), ("BU01470002", 12)):
+        for _ in range(count):
+            person = builders.resident(neighbourhood_id=hoods[code].id)
+            builders.help_request(person, neighbourhood_id=hoods[code].id)
+    db.session.commit()
+    html = client.get("/?gemeente=GM0147").get_data(as_text=True)
+    rows = {
+        code: re.findall(r'<td class="num">(.*?)</td>', row)
+        for code, row in re.findall(r'<span class="code">(BU\d+)</span></th>(.*?)</tr>', html, re.S)
+    }
+    assert rows["BU01470001"][0] == "&lt;5"
+    assert rows["BU01470002"][0] == "&lt;5"  # 12, hidden too: the total (15) is shown
+    assert rows["BU01470101"][0] == "0"
+    assert "<dd>15</dd>" in html
