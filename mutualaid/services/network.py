@@ -71,35 +71,43 @@ def _aware(value):
     return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
-def _helped_edges(member_ids: list[int], members: set[int]) -> tuple[list[tuple], int]:
+def _helped_edges(members) -> tuple[list[tuple], int]:
+    """`helped` ties with both people in the neighbourhood, and how many ties leave it.
+
+    `members` is a select of the neighbourhood's resident ids (hashed once by the database).
+    """
     done_at = func.coalesce(Match.done_at, Match.status_changed_at)
-    base = (
-        select(Match.helper_id, HelpRequest.requester_id, func.count(), func.min(done_at))
+    pairs = (
+        select(Match.helper_id, HelpRequest.requester_id)
         .join(HelpRequest, HelpRequest.id == Match.request_id)
         .where(Match.status == "done", Match.helper_id != HelpRequest.requester_id)
-        .group_by(Match.helper_id, HelpRequest.requester_id)
     )
-    # Two index-friendly queries (by helper, by requester) instead of one OR across the join.
-    pairs: dict[tuple[int, int], tuple[int, datetime]] = {}
-    for side in (Match.helper_id, HelpRequest.requester_id):
-        for h, r, n, first in db.session.execute(base.where(side.in_(member_ids or [-1]))):
-            pairs[(h, r)] = (int(n), _aware(first))
-    inside = [
-        ("helped", h, r, n, first) for (h, r), (n, first) in pairs.items() if {h, r} <= members
-    ]
-    return inside, len(pairs) - len(inside)
+    rows = db.session.execute(
+        pairs.with_only_columns(
+            Match.helper_id, HelpRequest.requester_id, func.count(), func.min(done_at)
+        )
+        .where(Match.helper_id.in_(members), HelpRequest.requester_id.in_(members))
+        .group_by(Match.helper_id, HelpRequest.requester_id)
+    ).all()
+    inside = [("helped", h, r, int(n), _aware(first)) for h, r, n, first in rows]
+    leaving = pairs.where(
+        Match.helper_id.in_(members) != HelpRequest.requester_id.in_(members)
+    ).distinct()
+    outside = db.session.scalar(select(func.count()).select_from(leaving.subquery())) or 0
+    return inside, int(outside)
 
 
-def _knows_edges(member_ids: list[int], members: set[int]) -> tuple[list[tuple], int]:
-    base = select(TrustTie.resident_a_id, TrustTie.resident_b_id, TrustTie.confirmed_at).where(
+def _knows_edges(members) -> tuple[list[tuple], int]:
+    ties = select(TrustTie.resident_a_id, TrustTie.resident_b_id, TrustTie.confirmed_at).where(
         TrustTie.kind == "knows", TrustTie.confirmed_at.is_not(None)
     )
-    ties: dict[tuple[int, int], datetime] = {}
-    for side in (TrustTie.resident_a_id, TrustTie.resident_b_id):
-        for a, b, at in db.session.execute(base.where(side.in_(member_ids or [-1]))):
-            ties[(a, b)] = _aware(at)
-    inside = [("knows", a, b, 1, at) for (a, b), at in ties.items() if {a, b} <= members]
-    return inside, len(ties) - len(inside)
+    rows = db.session.execute(
+        ties.where(TrustTie.resident_a_id.in_(members), TrustTie.resident_b_id.in_(members))
+    ).all()
+    inside = [("knows", a, b, 1, _aware(at)) for a, b, at in rows]
+    leaving = ties.where(TrustTie.resident_a_id.in_(members) != TrustTie.resident_b_id.in_(members))
+    outside = db.session.scalar(select(func.count()).select_from(leaving.subquery())) or 0
+    return inside, int(outside)
 
 
 def layout(n: int, pairs: list[tuple[int, int]], *, seed: int = 7, steps: int = 150) -> np.ndarray:
@@ -155,16 +163,11 @@ def help_network(actor_user_id: int, code: str, *, now: datetime | None = None) 
     neighbourhood = scoped_neighbourhood(actor_user_id, code)
     now = now or utcnow()
     new_since = now - timedelta(days=NEW_TIE_DAYS)
-    member_ids = list(
-        db.session.scalars(
-            select(Resident.id).where(
-                Resident.neighbourhood_id == neighbourhood.id, Resident.erased_at.is_(None)
-            )
-        )
+    members = select(Resident.id).where(
+        Resident.neighbourhood_id == neighbourhood.id, Resident.erased_at.is_(None)
     )
-    members = set(member_ids)
-    helped, out_helped = _helped_edges(member_ids, members)
-    knows, out_knows = _knows_edges(member_ids, members)
+    helped, out_helped = _helped_edges(members)
+    knows, out_knows = _knows_edges(members)
     raw = helped + knows
     degree: dict[int, int] = {}
     for _, a, b, _, _ in raw:
