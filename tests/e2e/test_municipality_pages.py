@@ -304,3 +304,14 @@ def test_home_page_hides_a_second_count_so_a_small_one_cannot_be_subtracted(heng
     assert rows["BU01470002"][0] == "&lt;5"  # 12, hidden too: the total (15) is shown
     assert rows["BU01470101"][0] == "0"
     assert "<dd>15</dd>" in html
+
+
+def test_the_openapi_document_describes_monitoring_and_suppression(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/monitoring" in spec["paths"] and "/api/v1/monitoring.csv" in spec["paths"]
+    parameters = {p["name"] for p in spec["paths"]["/api/v1/monitoring"]["get"]["parameters"]}
+    assert {"level", "period", "from", "to", "page", "per_page"} <= parameters
+    figure = spec["components"]["schemas"]["Figure"]["properties"]
+    assert figure["value"]["nullable"] is True
+    assert "<5" in figure["display"]["description"]
+    assert "suppressed" in figure
