@@ -110,6 +110,7 @@ def _report(args: dict):
         role=user.role,
         own_code=user.municipality_code,
         requested_code=args.get("gemeente"),
+        default_code=current_app.config["DEFAULT_MUNICIPALITY_CODE"],
         level=args["level"],
         period=args["period"],
         start=args.get("start"),

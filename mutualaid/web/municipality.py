@@ -32,6 +32,7 @@ def _report_from_args() -> Report:
         role=current_user.role,
         own_code=current_user.municipality_code,
         requested_code=args.get("gemeente") or None,
+        default_code=current_app.config["DEFAULT_MUNICIPALITY_CODE"],
         level=args.get("level", "neighbourhood"),
         period=args.get("period", "month"),
         start=parse_date(args.get("from"), "from"),

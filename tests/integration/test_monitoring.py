@@ -221,3 +221,8 @@ def test_unknown_municipality_and_bad_input_are_refused(borne):
     with pytest.raises(Invalid) as error:
         report(period="week", start=date(2020, 1, 1), end=date(2026, 1, 1))
     assert error.value.rule == "max_range"
+
+
+def test_admins_start_at_the_default_municipality_when_it_is_imported(borne):
+    assert scoped_municipality("admin", None, None, "GM0164") == "GM0164"
+    assert scoped_municipality("admin", None, None, "GM9999") == "GM0147"  # first imported

@@ -37,11 +37,13 @@ __all__ = [
 MONITORING_ROLES = ("municipality", "admin")
 
 
-def scoped_municipality(role: str, own_code: str | None, requested: str | None) -> str:
+def scoped_municipality(
+    role: str, own_code: str | None, requested: str | None, default_code: str | None = None
+) -> str:
     """The municipality an actor may see: their own (municipality role) or any (admin).
 
-    Another municipality's code is answered as if it did not exist (404), so a municipality
-    user cannot even learn which other municipalities are served.
+    Another municipality's code is answered as if it did not exist (404): a municipality user
+    never receives another municipality's figures.
     """
     if role not in MONITORING_ROLES:
         raise NotAllowed("only municipality users and admins see the monitoring", rule="role")
@@ -54,7 +56,8 @@ def scoped_municipality(role: str, own_code: str | None, requested: str | None) 
     known = municipalities()
     if not known:
         raise NotFound("no neighbourhoods have been imported", field="gemeente", rule="exists")
-    return known[0][0]
+    codes = [code for code, _ in known]
+    return default_code if default_code in codes else codes[0]
 
 
 def monitoring_report(
@@ -62,6 +65,7 @@ def monitoring_report(
     role: str,
     own_code: str | None,
     requested_code: str | None,
+    default_code: str | None = None,
     level: str,
     period: str,
     start: date | None,
@@ -70,7 +74,7 @@ def monitoring_report(
     threshold: int,
 ) -> Report:
     """The monitoring report the actor may see (scope checked here, not in the views)."""
-    code = scoped_municipality(role, own_code, requested_code)
+    code = scoped_municipality(role, own_code, requested_code, default_code)
     key = (code, level, period, start, end, today, threshold, data_version())
     report = _cache.get(key)
     if report is None:
