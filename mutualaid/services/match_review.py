@@ -37,8 +37,9 @@ from ..models.base import utcnow
 from ..models.vocab import ACTIVE_MATCH_STATUSES
 from .aid_common import mark_request_for_matching
 from .audit import record_event, record_view
-from .casework import scoped_match, scoped_request, undone_on_error
+from .casework import scoped_match, scoped_request
 from .match_review_notices import notify_invited, notify_withdrawn
+from .match_steps import fresh, lock_request, releases_lock_on_error
 from .transactions import commit
 from .validation import require_text
 from .vetting import residents_with_valid_vog
@@ -252,6 +253,7 @@ def _audit(actor_id: int, action: str, match: Match, reason: str) -> None:
     )
 
 
+@releases_lock_on_error
 def confirm_match(
     actor_id: int,
     match_id: int,
@@ -263,6 +265,8 @@ def confirm_match(
     """Confirm a suggested candidate: the worker invites the helper (or passes on their yes)."""
     reason = _reason(reason)
     match = scoped_match(actor_id, match_id, request_id)
+    lock_request(match.request_id)  # one change to a request at a time (residents' too)
+    match = fresh(match)
     _require_open(match.request)
     if match.status != "suggested":
         raise Conflict(
@@ -270,24 +274,23 @@ def confirm_match(
             field="status",
             rule="suggested",
         )
-    with undone_on_error():
-        _require_eligible(match.request, match.offer)
-        _invite(match, actor_id, reason, helper_agreed)
+    _require_eligible(match.request, match.offer)
+    _invite(match, actor_id, reason, helper_agreed)
     _audit(actor_id, "match.confirm", match, reason)
     commit()
     notify_invited(match)
     return match
 
 
+@releases_lock_on_error
 def choose_helper(
     actor_id: int, request_id: int, offer_id, reason, *, helper_agreed: bool = False
 ) -> Match:
     """Invite a helper of the worker's choice for the request (hard filters still apply)."""
     reason = _reason(reason)
-    request = scoped_request(actor_id, request_id)
+    request = lock_request(scoped_request(actor_id, request_id).id)
     _require_open(request)
-    with undone_on_error():
-        match = _choose(actor_id, request, offer_id, reason, helper_agreed)
+    match = _choose(actor_id, request, offer_id, reason, helper_agreed)
     commit()
     notify_invited(match)
     return match
@@ -322,10 +325,13 @@ def _choose(actor_id: int, request: HelpRequest, offer_id, reason: str, helper_a
     return match
 
 
+@releases_lock_on_error
 def withdraw_match(actor_id: int, match_id: int, reason, *, request_id: int | None = None) -> Match:
     """Withdraw a suggested, invited or accepted match; the request is open (and matched) again."""
     reason = _reason(reason)
     match = scoped_match(actor_id, match_id, request_id)
+    lock_request(match.request_id)
+    match = fresh(match)
     if match.status not in ("suggested", *ACTIVE_MATCH_STATUSES):
         raise Conflict(
             f"a {match.status} match cannot be withdrawn", field="status", rule="withdrawable"
