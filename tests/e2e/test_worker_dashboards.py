@@ -286,3 +286,16 @@ def test_pages_are_dutch_by_default_and_english_on_request(client, town):
     refresh()
     dutch = client.get("/wijkwerk/opvolging?lang=nl").get_data(as_text=True)
     assert "Bel de bewoner vandaag en zoek hulp" in dutch
+
+
+def test_api_involvement_filters_and_bad_values(client, town):
+    headers = bearer(town["worker"])
+    url = f"/api/v1/neighbourhoods/{MINE}/involvement"
+    helpers = client.get(f"{url}?role=helper&sort=name&order=asc", headers=headers).get_json()
+    assert [i["first_name"] for i in helpers["items"]] == ["Zichtbaaranna"]
+    assert helpers["total"] == 1 and helpers["cells"][0]["residents"] == 2
+    newly = client.get(f"{url}?newly_active=true&vog=expiring", headers=headers).get_json()
+    assert [i["first_name"] for i in newly["items"]] == ["Zichtbaaranna"]
+    bad = client.get(f"{url}?sort=password", headers=headers)
+    assert bad.status_code == 422
+    assert "sort" in str(bad.get_json())
