@@ -71,6 +71,8 @@ class InvolvementPage:
     page: int
     per_page: int
     query: InvolvementQuery = field(default_factory=InvolvementQuery)
+    # The neighbourhood's boundary (public CBS GeoJSON) to draw around the map cells.
+    outline: str = ""
 
 
 def parse_query(args: dict) -> InvolvementQuery:
@@ -281,7 +283,14 @@ def list_involved(
         detail={"neighbourhood": neighbourhood.code},
     )
     return InvolvementPage(
-        neighbourhood.code, neighbourhood.name, items, total, query.page, query.per_page, query
+        neighbourhood.code,
+        neighbourhood.name,
+        items,
+        total,
+        query.page,
+        query.per_page,
+        query,
+        neighbourhood.geometry_geojson,
     )
 
 

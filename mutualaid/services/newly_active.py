@@ -21,7 +21,14 @@ from ..models.vocab import CONSENT_METHODS
 from .audit import record_event, record_view
 from .transactions import commit
 from .validation import require_choice, require_int, require_text
-from .worker_scope import in_scope, paginate, scope_ids, scoped_neighbourhood, scoped_resident
+from .worker_scope import (
+    in_scope,
+    paginate,
+    scope_ids,
+    scoped_neighbourhood,
+    scoped_neighbourhoods,
+    scoped_resident,
+)
 
 WHICH = ("all", "new", "never_matched")
 MATCHED_STATUSES = ("accepted", "done")
@@ -60,6 +67,9 @@ class NewlyActivePage:
     per_page: int
     days: int
     which: str
+    code: str | None = None
+    # (code, name) of the actor's neighbourhoods, to choose one.
+    choices: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _never_matched():
@@ -191,7 +201,8 @@ def list_newly_active(
         reason="reach out to newly active residents",
         detail={"neighbourhood": code} if code else None,
     )
-    return NewlyActivePage(items, total, page, per_page, days, which)
+    choices = [(n.code, n.name) for n in scoped_neighbourhoods(actor_user_id)]
+    return NewlyActivePage(items, total, page, per_page, days, which, code, choices)
 
 
 def newly_active_counts(neighbourhood_ids: list[int]) -> dict[int, int]:

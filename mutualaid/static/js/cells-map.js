@@ -21,6 +21,12 @@
         c.requesters + " " + box.getAttribute("data-label-requesters"))
       .addTo(group);
   });
+  var outline = box.getAttribute("data-outline");
+  if (outline) {
+    // The neighbourhood's public boundary, so the blocks have a place even without tiles.
+    L.geoJSON(JSON.parse(outline), { style: { color: "#1a1a1a", weight: 3, fill: false } })
+      .addTo(group);
+  }
   group.addTo(map);
   map.fitBounds(group.getBounds(), { padding: [20, 20] });
 }());
