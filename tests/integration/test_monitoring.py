@@ -13,6 +13,7 @@ from mutualaid.extensions import db
 from mutualaid.models import Match, Neighbourhood
 from mutualaid.services.monitoring import monitoring_report, report_csv, scoped_municipality
 from mutualaid.services.monitoring.report import build_report
+from mutualaid.services.monitoring.suppression import Equation
 from mutualaid.services.neighbourhoods import import_neighbourhoods
 from tests import builders
 
@@ -226,3 +227,57 @@ def test_unknown_municipality_and_bad_input_are_refused(borne):
 def test_admins_start_at_the_default_municipality_when_it_is_imported(borne):
     assert scoped_municipality("admin", None, None, "GM0164") == "GM0164"
     assert scoped_municipality("admin", None, None, "GM9999") == "GM0147"  # first imported
+
+
+def test_a_month_of_exactly_four_weeks_is_suppressed_together_with_its_weeks(borne):
+    """February 2027 runs from Monday 1 to Sunday 28: the month is the sum of its four weeks,
+    so a small week must not be recoverable as the month minus the other weeks."""
+    from tests.unit.test_suppression import attacker_interval
+
+    for code, counts in ((borne["a"], (2, 6, 6, 6)), (borne["b"], (7, 7, 7, 7))):
+        n = hood(code)
+        for week, count in enumerate(counts):
+            for i in range(count):
+                person = builders.resident(neighbourhood_id=n.id)
+                when = datetime(2027, 2, 1 + 7 * week, 9 + i, tzinfo=UTC)
+                builders.help_request(person, neighbourhood_id=n.id, created_at=when)
+    db.session.commit()
+
+    def feb(period, threshold):
+        return build_report(
+            "GM0147",
+            level="neighbourhood",
+            period=period,
+            start=date(2027, 2, 1),
+            end=date(2027, 2, 28),
+            today=date(2027, 3, 15),
+            threshold=threshold,
+        )
+
+    shown = {period: feb(period, 5) for period in ("week", "month")}
+    truth = {period: feb(period, 1) for period in ("week", "month")}
+    assert len(shown["week"].periods) == 4
+    assert shown["week"].figure("requests_opened", borne["a"], date(2027, 2, 1)).suppressed
+    # What an attacker sees of requests opened: both tables, and how their cells add up.
+    areas = [x.code for x in shown["week"].areas]
+    values, hidden, equations = {}, set(), []
+    for period, rep in shown.items():
+        for p in rep.periods:
+            for area in areas:
+                values[(period, p, area)] = truth[period].figure("requests_opened", area, p).value
+                if rep.figure("requests_opened", area, p).suppressed:
+                    hidden.add((period, p, area))
+            equations += [
+                Equation((period, p, parent.code), tuple((period, p, c.code) for c in kids))
+                for parent in rep.areas
+                if (kids := [c for c in rep.areas if c.parent == parent.code])
+            ]
+    month = date(2027, 2, 1)
+    equations += [
+        Equation(("month", month, area), tuple(("week", p, area) for p in shown["week"].periods))
+        for area in areas
+    ]
+    assert hidden
+    for key in hidden:
+        low, high = attacker_interval(values, equations, hidden, key)
+        assert high - low > 1e-6, (key, low, high)

@@ -73,3 +73,38 @@ def resolve_range(
     lower = datetime.combine(first, time.min, tzinfo=UTC)
     upper = datetime.combine(next_period(last, period), time.min, tzinfo=UTC)
     return starts, lower, upper
+
+
+def aligned_month(day: date) -> date | None:
+    """The month of `day` if it is exactly four ISO weeks (a February from Monday to Sunday).
+
+    Such a month is the sum of its weeks, so its weekly and monthly figures must be
+    suppressed together (otherwise a hidden week could be worked out from the month).
+    """
+    month = day.replace(day=1)
+    following = next_period(month, "month")
+    return month if month.weekday() == 0 and (following - month).days == 28 else None
+
+
+def linked_groups(period: str, starts: list[date]) -> list[list[tuple[str, date]]]:
+    """The periods whose tables are suppressed together: alone, or an aligned month with its
+    four weeks (whichever of them was asked for)."""
+    groups: list[list[tuple[str, date]]] = []
+    seen: set[date] = set()
+    for start in starts:
+        month = aligned_month(start)
+        if month is None:
+            groups.append([(period, start)])
+        elif month not in seen:
+            seen.add(month)
+            weeks = [("week", month + timedelta(days=7 * i)) for i in range(4)]
+            groups.append([*weeks, ("month", month)])
+    return groups
+
+
+def bounds(first: date, last: date, period: str) -> tuple[datetime, datetime]:
+    """UTC datetimes from the start of `first` to the end of the period starting at `last`."""
+    return (
+        datetime.combine(first, time.min, tzinfo=UTC),
+        datetime.combine(next_period(last, period), time.min, tzinfo=UTC),
+    )

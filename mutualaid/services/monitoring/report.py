@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from ...errors import NotFound
 from . import queries
-from .periods import LEVELS, period_label, resolve_range
+from .periods import LEVELS, bounds, linked_groups, period_label, resolve_range
 from .suppression import Equation, suppress
 
 COUNT_MEASURES = (
@@ -137,30 +137,101 @@ def build_report(
     cats = [(c.code, c.name_nl, c.name_en) for c in queries.categories()]
     report = Report(top, level, period, starts, threshold, areas, cats)
 
-    args = (municipality_code, period, lower, upper)
-    opened = queries.requests_opened_by_category(*args)
-    matched, medians = queries.matched_and_medians(*args)
-    grids = {
-        "requests_matched": matched,
-        "requests_completed": queries.requests_completed(*args),
-        "active_helpers": queries.active_helpers(*args),
-        "new_helpers": queries.new_helpers(*args),
-        "repeat_requesters": queries.repeat_requesters(*args),
-    }
     tree = _Tree(areas)
-    opened_by_period = _by_period(opened)
-    grids_by_period = {measure: _by_period(grid) for measure, grid in grids.items()}
-    for p in starts:
-        _opened_and_mix(report, tree, code_of, opened_by_period.get(p, {}), p)
-        for measure, by_period in grids_by_period.items():
-            values = tree.roll_up({code_of[nid]: n for nid, n in by_period.get(p, {}).items()})
-            hidden = suppress(
-                {a: values[a] for a in tree.order}, tree.equations(lambda a: a), threshold
-            )
-            for a in tree.order:
-                report.figures[(measure, a, p)] = _figure(values[a], a in hidden)
-        _derived(report, tree, medians, p)
+    data = {period: _fetch(municipality_code, period, lower, upper)}
+    wanted = {(period, p) for p in starts}
+    for group in linked_groups(period, starts):
+        if len(group) > 1:
+            # An aligned month and its weeks: both granularities are needed in full.
+            month = group[-1][1]
+            for kind in ("week", "month"):
+                extra = _fetch(municipality_code, kind, *bounds(month, month, "month"))
+                merged = data.setdefault(kind, {k: {} for k in extra})
+                for key, values in extra.items():
+                    merged[key].update(values)
+        _solve_group(report, tree, code_of, data, group, wanted)
     return report
+
+
+ADDITIVE = ("requests_matched", "requests_completed", "new_helpers")  # weeks add up to months
+DISTINCT = ("active_helpers", "repeat_requesters")  # a person counts once per period
+
+
+def _fetch(code: str, period: str, lower, upper) -> dict:
+    """Every measure's grid for one granularity and range, by period."""
+    args = (code, period, lower, upper)
+    matched, medians = queries.matched_and_medians(*args)
+    return {
+        "opened": _by_period(queries.requests_opened_by_category(*args)),
+        "medians": medians,
+        "requests_matched": _by_period(matched),
+        "requests_completed": _by_period(queries.requests_completed(*args)),
+        "active_helpers": _by_period(queries.active_helpers(*args)),
+        "new_helpers": _by_period(queries.new_helpers(*args)),
+        "repeat_requesters": _by_period(queries.repeat_requesters(*args)),
+    }
+
+
+def _solve_group(report: Report, tree: _Tree, code_of, data, group, wanted) -> None:
+    """Suppress one group of linked periods and keep the figures of the wanted ones."""
+    month = group[-1] if len(group) > 1 else None
+    weeks = group[:-1] if month else []
+
+    def link(columns) -> list[Equation]:
+        """For an aligned month: month = sum of its weeks, per neighbourhood and column."""
+        if month is None:
+            return []
+        return [
+            Equation((month, col, leaf), tuple((week, col, leaf) for week in weeks))
+            for col in columns
+            for leaf in tree.leaves
+        ]
+
+    _solve_opened(report, tree, code_of, data, group, wanted, link)
+    for measure in ADDITIVE:
+        _solve_counts(report, tree, code_of, data, measure, group, wanted, link(["count"]))
+    for measure in DISTINCT:
+        for member in group:
+            if member in wanted:
+                _solve_counts(report, tree, code_of, data, measure, [member], wanted, [])
+    for member in group:
+        if member in wanted:
+            _derived(report, tree, data[member[0]]["medians"], member[1])
+
+
+def _solve_opened(report, tree, code_of, data, group, wanted, link) -> None:
+    cats = [c for c, _, _ in report.categories]
+    values, equations = {}, link(["all", *cats])
+    for member in group:
+        kind, p = member
+        v, e = _opened_table(tree, code_of, data[kind]["opened"].get(p, {}), cats, member)
+        values.update(v)
+        equations += e
+    hidden = suppress(values, equations, report.threshold)
+    for (member, col, a), value in values.items():
+        if member in wanted:
+            figure = _figure(value, (member, col, a) in hidden)
+            if col == "all":
+                report.figures[("requests_opened", a, member[1])] = figure
+            else:
+                report.category_mix[(col, a, member[1])] = figure
+
+
+def _solve_counts(report, tree, code_of, data, measure, members, wanted, links) -> None:
+    values, equations = {}, list(links)
+    for member in members:
+        kind, p = member
+        grid = data[kind][measure].get(p, {})
+        rolled = tree.roll_up({code_of[nid]: n for nid, n in grid.items()})
+        values.update({(member, "count", a): rolled[a] for a in tree.order})
+        equations += tree.equations(lambda a, m=member: (m, "count", a))
+    _keep(report, measure, values, suppress(values, equations, report.threshold), wanted)
+
+
+def _keep(report: Report, measure: str, values: dict, hidden: set, wanted) -> None:
+    for (member, _, a), value in values.items():
+        if member in wanted:
+            report.figures[(measure, a, member[1])] = _figure(value, (member, "count", a) in hidden)
 
 
 def _by_period(grid: dict) -> dict[date, dict]:
@@ -190,6 +261,11 @@ class _Tree:
             values[code] = sum(values[k] for k in kids) if kids else leaves.get(code, 0)
         return values
 
+    @property
+    def leaves(self) -> list[str]:
+        """The neighbourhoods (areas without parts)."""
+        return [code for code in self.order if code not in self.children]
+
     def equations(self, key) -> list[Equation]:
         return [
             Equation(key(parent), tuple(key(k) for k in kids))
@@ -212,27 +288,22 @@ def _figure(value: int, hidden: bool) -> Figure:
     return figure
 
 
-def _opened_and_mix(report: Report, tree: _Tree, code_of, opened, p: date) -> None:
-    """Requests opened and its split by category, suppressed as one linked table."""
+def _opened_table(tree: _Tree, code_of, opened, cats: list[str], member) -> tuple[dict, list]:
+    """Requests opened and its split by category: one table (areas x categories, with sums)."""
     leaves: dict[str, dict[str, int]] = defaultdict(dict)
     for (nid, cat), n in opened.items():
         leaves[cat][code_of[nid]] = n
-    per_category = {cat: tree.roll_up(leaves[cat]) for cat, _, _ in report.categories}
-    totals = {a: sum(per_category[c][a] for c in per_category) for a in tree.order}
-    values: dict = {("all", a): totals[a] for a in tree.order}
+    per_category = {cat: tree.roll_up(leaves[cat]) for cat in cats}
+    values: dict = {(member, "all", a): sum(per_category[c][a] for c in cats) for a in tree.order}
     for cat, by_area in per_category.items():
-        values.update({(cat, a): by_area[a] for a in tree.order})
-    equations = tree.equations(lambda a: ("all", a))
-    for cat in per_category:
-        equations += tree.equations(lambda a, cat=cat: (cat, a))
-    equations += [Equation(("all", a), tuple((cat, a) for cat in per_category)) for a in tree.order]
-    hidden = suppress(values, equations, report.threshold)
-    for (cat, a), value in values.items():
-        figure = _figure(value, (cat, a) in hidden)
-        if cat == "all":
-            report.figures[("requests_opened", a, p)] = figure
-        else:
-            report.category_mix[(cat, a, p)] = figure
+        values.update({(member, cat, a): by_area[a] for a in tree.order})
+    equations = tree.equations(lambda a: (member, "all", a))
+    for cat in cats:
+        equations += tree.equations(lambda a, cat=cat: (member, cat, a))
+    equations += [
+        Equation((member, "all", a), tuple((member, cat, a) for cat in cats)) for a in tree.order
+    ]
+    return values, equations
 
 
 def _derived(report: Report, tree: _Tree, medians: dict, p: date) -> None:
