@@ -5,7 +5,9 @@ municipality) at once, whatever level is asked for; so the neighbourhood, distri
 municipality views of the same period hide the same cells and cannot be played off against
 each other. Requests opened is published together with its split by category, so both are
 suppressed as one table (rows: areas, columns: categories, with their sums). Range totals are
-not published: they would let two ranges be subtracted.
+not published: they would let two ranges be subtracted. A month that is exactly four ISO weeks
+(a February from Monday to Sunday) is the sum of its weeks: its table and its weeks' tables are
+suppressed as one problem, whichever of them is asked for (`periods.linked_groups`).
 """
 
 from __future__ import annotations
