@@ -45,6 +45,7 @@ class OfferIndex:
         self.position_of = {int(i): p for p, i in enumerate(offers.ids.tolist())}
         self.delta: list[int] = []  # positions added since the trees were built
         self._by_helper: tuple[np.ndarray, np.ndarray] | None = None
+        self._helper_table = None
         self.trees: dict[int, tuple[cKDTree, np.ndarray]] = {}
         masks = offers.category_mask
         present = np.bitwise_or.reduce(masks) if len(masks) else 0
@@ -70,7 +71,7 @@ class OfferIndex:
         for offset, offer_id in enumerate(changed.ids.tolist()):
             self.position_of[int(offer_id)] = start + offset
         self.delta.extend(range(start, start + len(changed)))
-        self._by_helper = None
+        self._by_helper = self._helper_table = None
         if len(self.delta) > max(REBUILD_MINIMUM, REBUILD_FRACTION * len(self.offers)):
             self.compact()
 
@@ -89,9 +90,23 @@ class OfferIndex:
             self._by_helper = (self.offers.helper_ids[order], order)
         sorted_helpers, positions = self._by_helper
         helper_ids = np.asarray(helper_ids, np.int64)
-        lo = np.searchsorted(sorted_helpers, helper_ids, side="left")
-        hi = np.searchsorted(sorted_helpers, helper_ids, side="right")
-        lengths = hi - lo
+        if len(sorted_helpers) == 0 or len(helper_ids) == 0:
+            empty = np.empty(0, np.int64)
+            return empty, empty
+        top = int(sorted_helpers[-1])
+        if sorted_helpers[0] >= 0 and top < 50_000_000:
+            # Dense tables (first sorted position and count per helper id): O(1) lookups.
+            if getattr(self, "_helper_table", None) is None or self._helper_table[2] != top:
+                counts = np.bincount(sorted_helpers, minlength=top + 1)
+                self._helper_table = (np.cumsum(counts) - counts, counts, top)
+            first, counts, _ = self._helper_table
+            inside = (helper_ids >= 0) & (helper_ids <= top)
+            clipped = np.where(inside, helper_ids, 0)
+            lo = first[clipped]
+            lengths = np.where(inside, counts[clipped], 0)
+        else:
+            lo = np.searchsorted(sorted_helpers, helper_ids, side="left")
+            lengths = np.searchsorted(sorted_helpers, helper_ids, side="right") - lo
         which = np.repeat(np.arange(len(helper_ids)), lengths)
         flat = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         found = positions[np.repeat(lo, lengths) + flat]

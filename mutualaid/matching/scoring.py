@@ -65,7 +65,10 @@ def tie_strength(
         matrix = graph.matrix
         rows_a, rows_b = matrix[ia[known]], matrix[ib[known]]
         direct = np.asarray(matrix[ia[known], ib[known]]).ravel()
-        kinds = np.asarray(graph.kinds[ia[known], ib[known]]).ravel().astype(np.int64)
+        kinds = np.zeros(len(known), np.int64)
+        tied = np.flatnonzero(direct > 0)  # kinds matter only where there is a direct tie
+        if len(tied):
+            kinds[tied] = np.asarray(graph.kinds[ia[known[tied]], ib[known[tied]]]).ravel()
         two_hop = rows_a.multiply(rows_b)  # (pairs x residents): w(a,k) * w(k,b)
         best_two_hop = (
             sparse.csr_matrix(two_hop).max(axis=1).toarray().ravel()

@@ -63,7 +63,8 @@ def social_pairs(
     if len(r) == 0:
         empty = np.empty(0, np.int64)
         return empty, empty, np.empty(0)
-    keys = np.unique(r.astype(np.int64) * len(offers) + o)
+    keys = np.sort(r.astype(np.int64) * len(offers) + o)
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # each pair once (sorted: no hashing)
     r, o = keys // len(offers), keys % len(offers)
     chord = np.linalg.norm(
         unit_vectors(requests.lat[r], requests.lon[r]) - index.vectors[o], axis=1
@@ -88,7 +89,14 @@ def union_pairs(
     involved[sr] = True
     mine = np.flatnonzero(involved[r])
     spatial_keys = r[mine].astype(np.int64) * n_offers + o[mine]
-    fresh = ~np.isin(sr.astype(np.int64) * n_offers + so, spatial_keys)
+    # The social keys are few and sorted (social_pairs emits them so): look the spatial keys
+    # up in them, and mark the social pairs that were found.
+    social_keys = sr.astype(np.int64) * n_offers + so
+    order = np.argsort(social_keys, kind="stable")
+    ordered = social_keys[order]
+    pos = np.minimum(np.searchsorted(ordered, spatial_keys), len(ordered) - 1)
+    fresh = np.ones(len(sr), dtype=bool)
+    fresh[order[pos[ordered[pos] == spatial_keys]]] = False
     social_only = np.r_[np.zeros(len(r), dtype=bool), np.ones(int(fresh.sum()), dtype=bool)]
     return (
         np.concatenate([r, sr[fresh]]),
