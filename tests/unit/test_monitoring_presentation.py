@@ -94,3 +94,11 @@ def test_map_classes_are_increasing_lower_bounds():
     assert class_bounds([0, 5, 6, 7, 20, 30, 100]) == [5, 6, 7, 20, 30]
     assert class_bounds([0, 0]) == []
     assert class_bounds([8, 8, 8]) == [8]
+
+
+def test_names_in_the_csv_never_start_a_spreadsheet_formula():
+    from mutualaid.services.monitoring import _spreadsheet_safe
+
+    assert _spreadsheet_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert _spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert _spreadsheet_safe("Hengelose Es-Noord") == "Hengelose Es-Noord"

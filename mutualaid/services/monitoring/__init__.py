@@ -168,6 +168,11 @@ CSV_HEADER = (
 )
 
 
+def _spreadsheet_safe(text: str) -> str:
+    """Imported names never start a spreadsheet formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def report_csv(report: Report) -> str:
     """The report's figures, one row per area, period and measure; suppressed as "<5"."""
     out = io.StringIO()
@@ -183,7 +188,13 @@ def report_csv(report: Report) -> str:
     )
     for area in areas:
         for p in report.periods:
-            head = (report.municipality.code, area.level, area.code, area.name, report.label(p))
+            head = (
+                report.municipality.code,
+                area.level,
+                area.code,
+                _spreadsheet_safe(area.name),
+                report.label(p),
+            )
             for measure in MEASURES:
                 figure = report.figure(measure, area.code, p)
                 writer.writerow((*head, p.isoformat(), measure, figure.text(report.threshold)))
