@@ -124,6 +124,15 @@ def load_config(instance_path: Path | None = None) -> dict:
             )
         if len(secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        switched_off = [
+            name
+            for name in ("WTF_CSRF_ENABLED", "RATELIMIT_ENABLED")
+            if not _env_bool(name, True)
+        ]
+        if switched_off:
+            raise ConfigError(
+                ", ".join(switched_off) + " may be switched off in tests, never in production"
+            )
 
     return {
         "ENV_NAME": env,

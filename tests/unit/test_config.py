@@ -65,3 +65,13 @@ def test_bad_number_in_environment_names_the_variable(monkeypatch, tmp_path):
 )
 def test_database_url_uses_psycopg3(given, expected):
     assert normalise_database_url(given) == expected
+
+
+def test_production_refuses_switched_off_csrf_or_rate_limits(monkeypatch, tmp_path):
+    monkeypatch.setenv("MUTUALAID_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/x")
+    monkeypatch.setenv("REDIS_URL", "redis://r:6379/0")
+    monkeypatch.setenv("WTF_CSRF_ENABLED", "false")
+    with pytest.raises(ConfigError, match="WTF_CSRF_ENABLED"):
+        load_config(instance_path=tmp_path)
