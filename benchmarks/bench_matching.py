@@ -284,7 +284,8 @@ def main() -> None:
         print(
             f"persisting {len(ranked):,} suggestions: {persist_s:.2f} s; the same again "
             f"(unchanged): {stored['unchanged_s']:.2f} s, {stored['unchanged_written']} rows "
-            "written"
+            f"written; PostgreSQL split (build COPY data, COPY, one statement): "
+            f"{stored.get('first_parts')} and {stored.get('unchanged_parts')}"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
