@@ -94,7 +94,7 @@ class OfferIndex:
             empty = np.empty(0, np.int64)
             return empty, empty
         top = int(sorted_helpers[-1])
-        if sorted_helpers[0] >= 0 and top < 50_000_000:
+        if sorted_helpers[0] >= 0 and top < 10_000_000:
             # Dense tables (first sorted position and count per helper id): O(1) lookups.
             if getattr(self, "_helper_table", None) is None or self._helper_table[2] != top:
                 counts = np.bincount(sorted_helpers, minlength=top + 1)
