@@ -64,11 +64,11 @@ def _anonymise(request_ids: list[int]) -> dict:
             # enough for figures per neighbourhood (rounded when there is no neighbourhood).
             lat=db.func.coalesce(
                 centre.with_only_columns(Neighbourhood.centroid_lat).scalar_subquery(),
-                db.func.round(HelpRequest.lat, 2),
+                db.func.round(db.cast(HelpRequest.lat, db.Numeric), 2),
             ),
             lon=db.func.coalesce(
                 centre.with_only_columns(Neighbourhood.centroid_lon).scalar_subquery(),
-                db.func.round(HelpRequest.lon, 2),
+                db.func.round(db.cast(HelpRequest.lon, db.Numeric), 2),
             ),
             anonymised_at=now,
         )
