@@ -125,9 +125,7 @@ def load_config(instance_path: Path | None = None) -> dict:
         if len(secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
         switched_off = [
-            name
-            for name in ("WTF_CSRF_ENABLED", "RATELIMIT_ENABLED")
-            if not _env_bool(name, True)
+            name for name in ("WTF_CSRF_ENABLED", "RATELIMIT_ENABLED") if not _env_bool(name, True)
         ]
         if switched_off:
             raise ConfigError(
