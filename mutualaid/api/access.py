@@ -1,5 +1,6 @@
 """Who may call an API operation: a Bearer token (or a signed-in browser session for reads),
-and a role. Declared on each operation: `@api_access("resident")`.
+and a role. Declared on each operation: `@api_access("resident")`, or `@public` (re-exported
+from `web.access`, the one access layer) for the few operations anyone may call.
 
 Object scopes (own data, assigned neighbourhoods, own municipality) are checked in the
 services, which take the actor's id and raise NotFound/NotAllowed.
@@ -15,6 +16,9 @@ from flask_login import current_user
 from ..errors import NotAllowed, NotAuthenticated
 from ..models import User
 from ..services.tokens import user_for_api_token
+from ..web.access import ROLES, public
+
+__all__ = ["api_access", "api_resident_id", "api_user", "public"]
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _CACHE_KEY = "mutualaid.api_user"
@@ -51,6 +55,10 @@ def api_user() -> User:
 def api_access(*roles: str):
     """Only callers with one of these roles (401 without credentials, 403 with another role)."""
 
+    unknown = set(roles) - set(ROLES)
+    if not roles or unknown:
+        raise ValueError(f"api_access needs known roles, not {sorted(unknown) or 'none'}")
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -59,7 +67,8 @@ def api_access(*roles: str):
                 raise NotAllowed("your role may not do this", rule="role")
             return view(*args, **kwargs)
 
-        wrapped.access_roles = roles  # read by the route-rule test
+        wrapped.access_rule = roles  # read by web.access.route_rules
+        wrapped.access_roles = roles
         return wrapped
 
     return decorator

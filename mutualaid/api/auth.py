@@ -15,7 +15,7 @@ from ..services.api_tokens import (
     list_api_tokens,
     revoke_api_token,
 )
-from .access import api_access, api_user
+from .access import api_access, api_user, public
 
 blp = Blueprint(
     "auth_api",
@@ -63,7 +63,7 @@ class Tokens(MethodView):
     # Guessing passwords through the API is as slow as through the sign-in page.
     decorators = (limiter.limit("10 per minute", methods=["POST"]),)
 
-    # Public: the email and password in the body are the credentials.
+    @public  # the email and password in the body are the credentials
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, NewTokenSchema)
     @blp.alt_response(401, description="email or password is not correct")
@@ -107,7 +107,7 @@ class ResetRequestSchema(Schema):
 class PasswordReset(MethodView):
     decorators = (limiter.limit("5 per minute", methods=["POST"]),)
 
-    # Public: the same answer whether or not the address has an account.
+    @public  # the same answer whether or not the address has an account
     @blp.arguments(ResetRequestSchema)
     @blp.response(202)
     def post(self, body):
@@ -142,7 +142,7 @@ class RegisteredSchema(Schema):
 class Register(MethodView):
     decorators = (limiter.limit("10 per minute", methods=["POST"]),)
 
-    # Public: anyone may register as a resident.
+    @public  # anyone may register as a resident
     @blp.arguments(RegistrationSchema)
     @blp.response(201, RegisteredSchema)
     @blp.alt_response(409, description="this email address cannot be used")

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from ..web.access import public
+
 bp = Blueprint("api_docs", __name__)
 
 
 @bp.get("/api/v1/docs")
+@public
 def docs():
     """The interactive documentation of /api/v1/openapi.json."""
     return render_template("api/docs.html")

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..services.health import check_health
+from .access import public
 
 blp = Blueprint(
     "health",
@@ -35,6 +36,7 @@ class HealthSchema(Schema):
 
 @blp.route("")
 class Health(MethodView):
+    @public
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="The database is unreachable")
     def get(self):

@@ -27,7 +27,7 @@ from ..services.vetting import (
     revoke_vouch,
     vouch_for,
 )
-from .access import api_access, api_user
+from .access import api_access, api_user, public
 
 blp = Blueprint(
     "residents_api",
@@ -311,7 +311,7 @@ class HandoverCode(MethodView):
 class Activation(MethodView):
     decorators = (limiter.limit("10 per minute", methods=["POST"]),)
 
-    # Public: the code in the body is the credential.
+    @public  # the code in the body is the credential
     @blp.arguments(ActivationBodySchema)
     @blp.response(201, ActivationSchema)
     @blp.alt_response(422, description="the code is not valid (the same answer for every reason)")

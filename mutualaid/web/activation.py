@@ -13,7 +13,8 @@ from flask_login import current_user, login_user
 from ..errors import DomainError
 from ..extensions import limiter
 from ..services.handover import activate_account, own_history
-from .access import roles_required
+from .access import public, roles_required
+from .account_text import password_advice
 from .residents.common import STATUS_LABELS
 
 bp = Blueprint("activation", __name__, url_prefix="/activeren")
@@ -32,10 +33,13 @@ def _messages() -> dict[str, str]:
 
 def _errors(exc: DomainError) -> dict[str, str]:
     field = exc.field if exc.field in ("code", "email", "password") else "code"
+    if field == "password":  # too short, too long or too common: each has its own advice
+        return {field: password_advice(exc.rule)}
     return {field: _messages()[field]}
 
 
 @bp.route("", methods=["GET", "POST"])
+@public  # the handover code is the credential
 @limiter.limit("10 per minute", methods=["POST"])
 def activate():
     """The form: code, email, password twice."""

@@ -18,6 +18,7 @@ from ..services.accounts import (
     request_password_reset,
 )
 from ..services.accounts import reset_password as reset_password_with_token
+from .access import public
 from .account_text import MESSAGES, account_errors
 from .forms import LoginForm
 from .residents.common import CHANNEL_LABELS, LANGUAGE_LABELS
@@ -33,6 +34,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 @limiter.limit("10 per minute", methods=["POST"])
 def login():
     form = LoginForm()
@@ -49,6 +51,7 @@ def login():
 
 
 @bp.post("/logout")
+@public  # signing out needs no account: it only ends a session
 def logout():
     logout_user()
     flash(_("You are signed out."))
@@ -82,6 +85,7 @@ def _after_registering() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@public
 @limiter.limit("10 per minute", methods=["POST"])
 def register():
     """Create a resident account (with consent), sign in and go on to the address."""
@@ -112,6 +116,7 @@ def register():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@public
 @limiter.limit("5 per minute", methods=["POST"])
 def forgot_password():
     """Ask for a reset link by email; the answer is the same whether the address is known."""
@@ -130,6 +135,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public  # the token in the link is the credential
 @limiter.limit("10 per minute", methods=["POST"])
 def reset_password(token: str):
     """Choose a new password with the emailed link (once, for a short time)."""

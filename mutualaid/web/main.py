@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..services.monitoring import municipality_choices
 from ..services.overview import home_figures
+from .access import public
 
 bp = Blueprint("main", __name__)
 
@@ -15,6 +16,7 @@ EXACT_COUNT_ROLES = {"worker", "admin"}
 
 
 @bp.get("/")
+@public
 def home():
     """Neighbourhoods of the municipality with open requests, active offers and matches."""
     choices = municipality_choices()
