@@ -27,6 +27,7 @@ from ..models.vocab import ROLES, channel_mask, language_mask
 from .addresses import normalise_house_number, normalise_postcode
 from .audit import record_event
 from .geocoding import mark_home_for_geocoding
+from .passwords import check_password_policy
 from .tokens import find_live_token, issue_token, spend_token
 from .transactions import commit, flush
 from .validation import require_text
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 10
 # Verified against when the email is unknown, so a miss takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -67,12 +67,7 @@ def create_user(
         raise Invalid("email is not a valid address", field="email", rule="email")
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role", rule="known")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
-            field="password",
-            rule="min_length",
-        )
+    check_password_policy(password)
     if not (display_name or "").strip():
         raise Invalid("display_name is required", field="display_name", rule="required")
     if db.session.scalar(select(func.count(User.id)).where(User.email == email)):
@@ -159,14 +154,8 @@ def require_codes(field: str, codes, convert) -> int:
 
 
 def check_new_password(password: str | None, field: str = "password") -> str:
-    """The password when it is long enough; Invalid otherwise."""
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"{field} must have at least {MIN_PASSWORD_LENGTH} characters",
-            field=field,
-            rule="min_length",
-        )
-    return password
+    """The password when the policy allows it (services/passwords.py); Invalid otherwise."""
+    return check_password_policy(password, field)
 
 
 def email_taken(email: str, *, except_user_id: int | None = None) -> bool:
@@ -210,12 +199,15 @@ def register_resident(
             problems.append(exc)
     if problems:
         first = problems[0]
-        raise Invalid(
+        error = Invalid(
             first.message,
             field=first.field,
             rule=first.rule,
             errors={p.field: [p.message] for p in problems},
         )
+        # Each field's rule too, so a form can give the advice that fits (e.g. too common).
+        error.rules = {p.field: p.rule for p in problems}
+        raise error
     email = values["email"]
     resident = Resident(
         first_name=values["first_name"],

@@ -12,6 +12,14 @@ MESSAGES = {
         "This email address cannot be used. Do you already have an account? "
         "Sign in or choose a new password."
     ),
+    ("password", "common"): _l(
+        "This password is used by very many people, so it is easy to guess. Choose another one."
+    ),
+    ("new_password", "common"): _l(
+        "This password is used by very many people, so it is easy to guess. Choose another one."
+    ),
+    ("password", "max_length"): _l("Choose a password of at most 200 characters."),
+    ("new_password", "max_length"): _l("Choose a password of at most 200 characters."),
     "email": _l("Give an email address like name@example.nl."),
     "first_name": _l("Give your first name."),
     "last_name": _l("Your last name can have at most 120 characters."),
@@ -32,6 +40,11 @@ MESSAGES = {
 GENERIC = _l("Please check this answer.")
 
 
+def password_advice(rule: str | None, field: str = "password") -> str:
+    """What to do about a refused password: too short, too long or too common."""
+    return _message(field, rule)
+
+
 def _message(field: str, rule: str | None) -> str:
     return str(MESSAGES.get((field, rule)) or MESSAGES.get(field) or GENERIC)
 
@@ -40,4 +53,5 @@ def account_errors(exc: DomainError) -> dict[str, str]:
     """{field: friendly message} for a domain error on an account form, every field it names
     (in the order the service checked them)."""
     fields = list(exc.errors) or [exc.field or "form"]
-    return {field: _message(field, exc.rule if field == exc.field else None) for field in fields}
+    rules = {**getattr(exc, "rules", {}), exc.field: exc.rule}
+    return {field: _message(field, rules.get(field)) for field in fields}
