@@ -3,10 +3,16 @@
 The person goes, the statistics stay: rows keep their neighbourhood, category, status and
 dates, so the municipal figures do not change when someone leaves. Matches in progress are
 cancelled and the other side is told, without a name.
+
+What other people wrote stays theirs: a message the other side wrote in a shared thread is
+kept as written (even when it quotes this resident); their notifications keep their text with
+this resident's name taken out. Job payloads hold ids only, so nothing is left in Redis.
+`tests/integration/test_erasure_completeness.py` dumps every table and Redis key to prove it.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -176,6 +182,28 @@ def _erase_words(resident_id: int, user_id: int | None) -> None:
     )
 
 
+def _erase_name_in_notifications(resident: Resident) -> None:
+    """Notifications other people got about this resident's matches named them (first name,
+    "Anna invites you"): the name is replaced, the notification itself stays theirs."""
+    names = [n for n in (resident.first_name, resident.last_name) if n and n != ERASED_NAME]
+    if not names:
+        return
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.I)
+    my_requests = select(HelpRequest.id).where(HelpRequest.requester_id == resident.id)
+    my_matches = select(Match.id).where(
+        or_(Match.helper_id == resident.id, Match.request_id.in_(my_requests))
+    )
+    rows = db.session.scalars(
+        select(Notification).where(
+            Notification.resident_id != resident.id,
+            or_(Notification.match_id.in_(my_matches), Notification.request_id.in_(my_requests)),
+        )
+    )
+    for row in rows:
+        row.subject = pattern.sub(ERASED_TEXT, row.subject or "")
+        row.body = pattern.sub(ERASED_TEXT, row.body or "")
+
+
 def _erase_links(resident_id: int, now: datetime) -> None:
     """Who knows, blocks or vouched for whom, notes and certificates: personal, so removed."""
     db.session.execute(
@@ -206,6 +234,7 @@ def erase_resident(resident_id: int, *, actor_user_id: int | None = None) -> int
     in_progress = _cancel_matches(resident_id, now)
     _erase_requests_and_offers(resident_id, now)
     _erase_words(resident_id, user_id)
+    _erase_name_in_notifications(resident)
     _erase_links(resident_id, now)
     _erase_account(resident, now)
     _erase_person(resident, now)
