@@ -63,6 +63,19 @@ def redis_url(app: Flask | None = None) -> str:
     return f"unix://{server.socket_file}"
 
 
+def limiter_storage_uri(app: Flask) -> str:
+    """The app's Redis as a Flask-Limiter (`limits`) storage URI: redis://, rediss:// or
+    redis+unix://. The embedded server's socket path is known without starting it."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        from .embedded_redis import EmbeddedRedis
+
+        url = EmbeddedRedis(app.config["EMBEDDED_REDIS_PATH"]).url
+    if url.startswith("unix://"):
+        return "redis+unix://" + url.removeprefix("unix://")
+    return url
+
+
 def get_redis(app: Flask | None = None) -> Redis:
     """A client for the configured Redis, shared per app (clients are thread-safe pools)."""
     app = app or current_app

@@ -156,8 +156,14 @@ def load_config(instance_path: Path | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "WTF_CSRF_ENABLED": _env_bool("WTF_CSRF_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Unset: the app's own Redis (REDIS_URL or the embedded one), so every web process
+        # shares the counts (see limiter_storage_uri in background.py).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # Redis unreachable: count per process meanwhile rather than refuse every sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "mutualaid",
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),

@@ -13,7 +13,7 @@ import os
 from flask import current_app
 from rq import get_current_job
 
-from .services import geocoding, matching, notifications, outbox, ranker, retention, trust
+from .services import accounts, geocoding, matching, notifications, outbox, ranker, retention, trust
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,16 @@ def advance_notification_waves() -> int:
         for request_id in notifications.requests_awaiting_a_wave()
         if notifications.send_next_wave(request_id)
     )
+
+
+def send_password_reset(user_id: int | None, link_template: str) -> bool:
+    """Mail a reset link to this account; None (an unknown address) does nothing."""
+    return accounts.send_password_reset(user_id, link_template)
+
+
+def send_registration_notice(user_id: int) -> bool:
+    """Tell an account's owner that someone tried to register with their address."""
+    return accounts.send_registration_notice(user_id)
 
 
 def geocode_resident(resident_id: int) -> dict:

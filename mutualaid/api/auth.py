@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from ..extensions import limiter
 from ..models.vocab import CHANNELS, LANGUAGES, ROLES
-from ..services.accounts import register_resident, request_password_reset
+from ..services.accounts import register_resident_quietly, request_password_reset
 from ..services.api_tokens import (
     create_api_token_with_password,
     list_api_tokens,
@@ -132,10 +132,13 @@ class RegistrationSchema(Schema):
 
 
 class RegisteredSchema(Schema):
-    id = fields.Integer(required=True, metadata={"description": "your resident id"})
-    first_name = fields.String(required=True)
-    email = fields.String(required=True)
-    geocode_status = fields.String(allow_none=True)
+    message = fields.String(required=True)
+
+
+REGISTERED = (
+    "Registration received. If the address had no account yet, it is ready: get a token at "
+    "/api/v1/auth/tokens. If it had one, we have emailed its owner."
+)
 
 
 @blp.route("/register")
@@ -144,15 +147,11 @@ class Register(MethodView):
 
     @public  # anyone may register as a resident
     @blp.arguments(RegistrationSchema)
-    @blp.response(201, RegisteredSchema)
-    @blp.alt_response(409, description="this email address cannot be used")
+    @blp.response(202, RegisteredSchema)
     def post(self, body):
-        """Register as a resident (consent required); then get a token at /auth/tokens."""
-        user = register_resident(**body)
-        resident = user.resident
-        return {
-            "id": resident.id,
-            "first_name": resident.first_name,
-            "email": resident.email,
-            "geocode_status": resident.geocode_status,
-        }
+        """Register as a resident (consent required); then get a token at /auth/tokens.
+
+        The answer is the same whether or not the address already has an account (its owner
+        is told by email instead), so nobody learns which addresses are registered."""
+        register_resident_quietly(**body)
+        return {"message": REGISTERED}

@@ -7,7 +7,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from ..models.vocab import CHANNELS, LANGUAGES, channel_codes, language_codes
+from ..models.vocab import CHANNELS, LANGUAGES, ROLES, channel_codes, language_codes
+from ..services.accounts import sign_out_everywhere
 from ..services.erasure import erase_resident
 from ..services.inbox import list_notifications, mark_all_read, mark_read, unread_count
 from ..services.privacy import export_my_data, my_audit_trail
@@ -191,3 +192,19 @@ class NotificationRead(MethodView):
     def post(self, notification_id: int):
         """Mark one notification read."""
         return mark_read(api_resident_id(), notification_id)
+
+
+class RevokedSchema(Schema):
+    revoked_tokens = fields.Integer(
+        required=True, metadata={"description": "how many API tokens stopped working"}
+    )
+
+
+@blp.route("/sessions/revoke")
+class SessionsRevoke(MethodView):
+    @api_access(*ROLES)
+    @blp.response(200, RevokedSchema)
+    def post(self):
+        """Sign out everywhere: every browser session ends and every API token (this one too)
+        stops working."""
+        return {"revoked_tokens": sign_out_everywhere(api_user().id)}

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from ..errors import DomainError
 from ..extensions import limiter
 from ..services.handover import activate_account, own_history
 from .access import public, roles_required
 from .account_text import password_advice
+from .auth import begin_session
 from .residents.common import STATUS_LABELS
 
 bp = Blueprint("activation", __name__, url_prefix="/activeren")
@@ -54,7 +55,7 @@ def activate():
             except DomainError as exc:
                 errors = _errors(exc)
             else:
-                login_user(user)
+                begin_session(user)  # a fresh session, as at every sign-in
                 return redirect(url_for("activation.done"))
     page = render_template("activation/activate.html", data=data, errors=errors)
     return page, 422 if errors else 200

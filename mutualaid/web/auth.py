@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.routing import BuildError
 
 from ..errors import DomainError, NotAuthenticated
 from ..extensions import limiter
+from ..models.vocab import ROLES
 from ..services.accounts import (
     authenticate,
     check_reset_token,
-    register_resident,
+    register_resident_quietly,
     request_password_reset,
+    sign_out_everywhere,
 )
 from ..services.accounts import reset_password as reset_password_with_token
-from .access import public
+from .access import public, roles_required
 from .account_text import MESSAGES, account_errors
 from .forms import LoginForm
 from .residents.common import CHANNEL_LABELS, LANGUAGE_LABELS
@@ -33,6 +35,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.home")
 
 
+def begin_session(user) -> None:
+    """Sign in on a fresh session: nothing from before the sign-in carries over (session
+    fixation), except the language the visitor chose."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute", methods=["POST"])
@@ -44,7 +56,7 @@ def login():
         except NotAuthenticated:
             form.password.errors.append(_("Email address or password is not correct."))
         else:
-            login_user(user)
+            begin_session(user)
             return redirect(_safe_next(request.args.get("next")))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -56,6 +68,16 @@ def logout():
     logout_user()
     flash(_("You are signed out."))
     return redirect(url_for("main.home"))
+
+
+@bp.post("/sessions/revoke")
+@roles_required(*ROLES)
+def revoke_sessions():
+    """Sign out everywhere: every session (this one too) ends and every API token stops."""
+    sign_out_everywhere(current_user.id)
+    logout_user()
+    flash(_("You are signed out on all your devices. Sign in again to go on."))
+    return redirect(url_for("auth.login"))
 
 
 # --- Registering -----------------------------------------------------------------------------
@@ -95,12 +117,17 @@ def register():
         values = registration_values(request.form)
         data = {k: v for k, v in values.items() if k != "password"}
         try:
-            user = register_resident(**values)
+            user = register_resident_quietly(**values)
         except DomainError as exc:
             errors = account_errors(exc)
         else:
-            login_user(user)
-            flash(_("Welcome! Your account is ready. Now tell us where you live."))
+            # The same answer whether or not the address already had an account; its owner
+            # is told by email. Only a new account is signed in.
+            if user is None:
+                flash(_("Check your email: we have sent you a message about your registration."))
+            else:
+                begin_session(user)
+                flash(_("Welcome! Your account is ready. Now tell us where you live."))
             return redirect(_after_registering())
     page = render_template(
         "auth/register.html",

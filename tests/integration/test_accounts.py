@@ -28,6 +28,7 @@ from mutualaid.services.inbox import list_notifications, mark_all_read, mark_rea
 from mutualaid.services.notifications import notify
 from mutualaid.services.profile import update_profile
 from mutualaid.services.tokens import user_for_api_token
+from tests.queued_jobs import run_account_mail_jobs
 from tests.smtp_server import local_smtp_server
 
 PASSWORD = "een-lang-wachtwoord"
@@ -126,6 +127,7 @@ def test_reset_mail_arrives_and_its_link_sets_a_new_password_once(app_ctx):
     version = user.session_version
     with local_smtp_server(app_ctx) as inbox:
         request_password_reset("anna@example.org", LINK)
+        run_account_mail_jobs()
         [mail] = inbox.wait_for(1)
     body = mail.get_body().get_content()
     secret = body.split("http://example.test/reset/", 1)[1].split()[0]
@@ -149,6 +151,7 @@ def test_a_reset_for_an_unknown_email_sends_nothing_and_stores_nothing(app_ctx):
     register()
     with local_smtp_server(app_ctx) as inbox:
         request_password_reset("nobody@example.org", LINK)
+        run_account_mail_jobs()
     assert inbox.messages == []
     assert db.session.scalar(select(func.count(SecretToken.id))) == 0
 
@@ -159,6 +162,7 @@ def test_an_expired_reset_link_is_refused(app_ctx):
     try:
         with local_smtp_server(app_ctx) as inbox:
             request_password_reset("anna@example.org", LINK)
+            run_account_mail_jobs()
             [mail] = inbox.wait_for(1)
     finally:
         app_ctx.config["PASSWORD_RESET_MINUTES"] = 60
@@ -176,6 +180,7 @@ def test_a_reset_with_a_short_password_keeps_the_link_usable(app_ctx):
     register()
     with local_smtp_server(app_ctx) as inbox:
         request_password_reset("anna@example.org", LINK)
+        run_account_mail_jobs()
         [mail] = inbox.wait_for(1)
     secret = mail.get_body().get_content().split("/reset/", 1)[1].split()[0]
     with pytest.raises(Invalid) as short:
@@ -190,6 +195,7 @@ def test_a_newer_reset_spends_the_older_links(app_ctx):
     with local_smtp_server(app_ctx) as inbox:
         request_password_reset("anna@example.org", LINK)
         request_password_reset("anna@example.org", LINK)
+        run_account_mail_jobs()
         mails = inbox.wait_for(2)
     first, second = (m.get_body().get_content().split("/reset/", 1)[1].split()[0] for m in mails)
     reset_password(second, "nieuw-wachtwoord-1")

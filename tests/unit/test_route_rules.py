@@ -32,6 +32,7 @@ SCOPES = (
     ("/api/v1/", "own"),
     ("/mijn/", "own"),
     ("/activeren/klaar", "own"),
+    ("/auth/sessions/revoke", "own"),
     ("/wijkwerk/", "neighbourhoods"),
     ("/gemeente/", "municipality"),
     ("/admin/", "all"),
