@@ -193,6 +193,10 @@ def load_config(instance_path: Path | None = None) -> dict:
         # Fault injection for the job tests only: the first attempt of a matching job pauses
         # this long between ranking and storing (0 = never).
         "FAULT_PAUSE_SECONDS": float(os.environ.get("MUTUALAID_FAULT_PAUSE_SECONDS", "0") or 0),
+        # ... and every suggestions write pauses this long halfway through (0 = never).
+        "FAULT_WRITE_PAUSE_SECONDS": float(
+            os.environ.get("MUTUALAID_FAULT_WRITE_PAUSE_SECONDS", "0") or 0
+        ),
         # ... and the worker pauses this long while it refreshes its warm index (0 = never).
         "FAULT_REFRESH_PAUSE_SECONDS": float(
             os.environ.get("MUTUALAID_FAULT_REFRESH_PAUSE_SECONDS", "0") or 0

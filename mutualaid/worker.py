@@ -54,6 +54,20 @@ class AppWorker(Worker):
             "warm matcher refreshed in %.1f ms: %s", (time.perf_counter() - started) * 1000, changed
         )
 
+    def heartbeat(self, timeout=None, pipeline=None):
+        # A Redis that restarted empty (the embedded one brought back by the devserver, or a
+        # real one without persistence) has forgotten this worker: rq's heartbeat only extends
+        # a key that no longer exists, so the worker would run unlisted (health: 0 workers)
+        # and without a scheduler (retries never due). Register again and restart it.
+        if pipeline is None and not self.connection.exists(self.key):
+            log.warning("Redis lost this worker's registration (restarted?): registering again")
+            self.register_birth()
+            if self.scheduler and not (
+                self.scheduler._process and self.scheduler._process.is_alive()
+            ):
+                self.scheduler.acquire_locks(auto_start=True)
+        return super().heartbeat(timeout, pipeline)
+
     def perform_job(self, job, queue, *args, **kwargs):
         # Log lines of the job carry the id of the request that enqueued it (else the job id).
         set_request_id((job.meta or {}).get("request_id") or job.id)

@@ -14,15 +14,19 @@ an executemany of the changed rows.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import SCORE_PARTS, Match
+
+log = logging.getLogger(__name__)
 
 # The columns that come from the ranking, in COPY order; engine_version and matching_run_id
 # are constants per run and go into the statement as parameters.
@@ -132,6 +136,15 @@ def _copy_binary(rows: SuggestionRows) -> bytes:
     return b"".join([_HEADER, *pieces, _TRAILER])
 
 
+def _fault_pause() -> None:
+    """Fault-injection tests only: pause halfway through the write, where a killed process
+    would leave half a set behind if the write were not one transaction."""
+    pause = current_app.config.get("FAULT_WRITE_PAUSE_SECONDS") or 0.0
+    if pause:
+        log.warning("fault pause: %ss inside the suggestions write", pause)
+        time.sleep(pause)
+
+
 def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_id, now) -> dict:
     raw = db.session.connection().connection.driver_connection  # psycopg 3
     columns = ", ".join(VALUES)
@@ -153,6 +166,7 @@ def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_i
             ) as copy:
                 copy.write(payload)
         seconds["copy_s"] = time.perf_counter() - clock
+        _fault_pause()  # staged, not yet applied
         clock = time.perf_counter()
         cursor.execute(
             f"""
@@ -246,6 +260,7 @@ def _write_sqlite(rows: SuggestionRows, request_ids: list[int], version, run_id,
         records.append(dict(zip(VALUES, values, strict=True), **fixed))
     for start in range(0, len(records), CHUNK):
         db.session.execute(statement, records[start : start + CHUNK])
+    _fault_pause()  # new rows written, dropped ones not yet expired
     keep = set(zip(rows.request_id.tolist(), rows.offer_id.tolist(), strict=True))
     dropped = [
         match_id

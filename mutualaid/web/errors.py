@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
@@ -53,3 +55,31 @@ def register_error_pages(app: Flask) -> None:
         return render_template(
             "errors/error.html", status=exc.code, message=exc.description
         ), exc.code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    def database_unavailable(exc: Exception):
+        # The database is restarting or unreachable: a retryable 503, never a 500; nothing
+        # was committed, and the pool's pre-ping replaces the dead connections once it is back.
+        app.logger.warning("database unavailable: %s", type(exc).__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session is discarded at teardown
+            db.session.remove()
+        message = _("The service is temporarily unavailable. Please try again in a minute.")
+        headers = {"Retry-After": "30"}
+        if _wants_json():
+            body = {
+                "error": "service_unavailable",
+                "message": message,
+                "field": None,
+                "rule": "database_unavailable",
+                "errors": {},
+            }
+            return jsonify(body), 503, headers
+        try:
+            page = render_template("errors/error.html", status=503, message=message)
+        except (OperationalError, DisconnectionError):  # the layout itself needed the database
+            db.session.remove()
+            page = render_template("errors/unavailable.html", message=message)
+        return page, 503, headers
