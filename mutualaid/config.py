@@ -149,6 +149,8 @@ def load_config(instance_path: Path | None = None) -> dict:
         "REDIS_EMBEDDED": not redis_url or _env_bool("MUTUALAID_REDIS_EMBEDDED", False),
         # Closed requests, their matches and messages are anonymised after this many days.
         "RETENTION_DAYS": _env_int("RETENTION_DAYS", 365),
+        # A resident's data download is a one-time link that expires after this many minutes.
+        "EXPORT_LINK_MINUTES": _env_int("EXPORT_LINK_MINUTES", 15),
         # Bodies larger than this are refused with 413 before anything reads them.
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "SESSION_COOKIE_SECURE": production,

@@ -3,6 +3,7 @@ your in-app notifications."""
 
 from __future__ import annotations
 
+from flask import jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -11,7 +12,7 @@ from ..models.vocab import CHANNELS, LANGUAGES, ROLES, channel_codes, language_c
 from ..services.accounts import sign_out_everywhere
 from ..services.erasure import erase_resident
 from ..services.inbox import list_notifications, mark_all_read, mark_read, unread_count
-from ..services.privacy import export_my_data, my_audit_trail
+from ..services.privacy import download_export, my_audit_trail, prepare_export
 from ..services.profile import update_profile
 from .access import api_access, api_resident_id, api_user
 from .auth import PageArgsSchema
@@ -139,14 +140,41 @@ class Me(MethodView):
         erase_resident(api_resident_id(), actor_user_id=api_user().id)
 
 
+class ExportLinkSchema(Schema):
+    download_url = fields.String(
+        required=True, metadata={"description": "GET it once, with your token, before it expires"}
+    )
+    expires_at = fields.DateTime(required=True)
+
+
 @blp.route("/export")
 class Export(MethodView):
     @api_access("resident")
+    @blp.response(201, ExportLinkSchema)
+    def post(self):
+        """Prepare a download of all your data: a one-time link, valid for a few minutes.
+
+        Exports expire: the data itself is never stored; the link works once, for you only."""
+        secret, expires_at = prepare_export(api_resident_id(), api_user().id)
+        return {
+            "download_url": url_for("me_api.ExportDownload", token=secret),
+            "expires_at": expires_at,
+        }
+
+
+@blp.route("/export/<token>")
+class ExportDownload(MethodView):
+    @api_access("resident")
     @blp.response(200)
-    def get(self):
-        """All your data as JSON: profile, consents, requests, offers, matches, messages,
-        ties, notifications and who viewed your data."""
-        return export_my_data(api_resident_id(), actor_user_id=api_user().id)
+    @blp.alt_response(404, description="the link is unknown, used, expired or not yours")
+    def get(self, token: str):
+        """All your data as JSON (once per link): profile, consents, requests, offers,
+        matches, messages, ties, notifications and who viewed your data."""
+        data = download_export(api_resident_id(), api_user().id, token)
+        response = jsonify(data)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+        return response
 
 
 @blp.route("/audit")

@@ -26,7 +26,7 @@ INVITERS = ("requester", "helper", "worker", "service")
 LOCATION_SOURCES = ("geocoder", "map", "postcode_area", "worker", "demo")
 GEOCODE_STATUSES = ("pending", "found", "not_found", "unavailable")
 # Single-use or revocable secrets, stored only as a hash.
-TOKEN_PURPOSES = ("password_reset", "api", "activation", "tie_invite")
+TOKEN_PURPOSES = ("password_reset", "api", "activation", "tie_invite", "export")
 FOLLOW_UP_KINDS = ("unmatched", "urgent", "repeat_requester", "declined", "problem", "vog_expiry")
 
 TRUST_KINDS = ("helped", "knows", "group")

@@ -1,13 +1,19 @@
 """A resident's rights over their own data (AVG/GDPR): see it all (export) and see who
-looked at it (audit trail). Erasure is in `erasure.py`."""
+looked at it (audit trail). Erasure is in `erasure.py`.
+
+Exports expire: nothing is stored, and a download is a one-time link (a hashed `export` token,
+valid for EXPORT_LINK_MINUTES) that only its owner can open, once; the answer carries
+`Cache-Control: no-store`, so neither a URL nor a cache hands the data out again.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import (
     AuditEvent,
@@ -30,6 +36,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.vocab import channel_codes, language_codes
 from .audit import record_event
+from .tokens import find_live_token, issue_token, spend_token
 from .transactions import commit
 
 ERASED_NAME = "Verwijderd"
@@ -316,6 +323,48 @@ def export_my_data(resident_id: int, *, actor_user_id: int | None = None) -> dic
     record_event(actor_user_id, "export:resident", subject_resident_id=resident_id)
     commit()
     return data
+
+
+def prepare_export(resident_id: int, user_id: int) -> tuple[str, datetime]:
+    """A one-time download link's secret for the resident's data and when it expires.
+
+    An earlier link that was not used yet stops working: one live link at a time."""
+    _resident(resident_id)
+    now = utcnow()
+    db.session.execute(
+        SecretToken.__table__.update()
+        .where(
+            SecretToken.purpose == "export",
+            SecretToken.resident_id == resident_id,
+            SecretToken.used_at.is_(None),
+            SecretToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    minutes = current_app.config["EXPORT_LINK_MINUTES"]
+    token, secret = issue_token(
+        "export",
+        user_id=user_id,
+        resident_id=resident_id,
+        valid_for=timedelta(minutes=minutes),
+        created_by_user_id=user_id,
+    )
+    expires_at = token.expires_at
+    commit()
+    return secret, expires_at
+
+
+def download_export(resident_id: int, user_id: int, secret: str) -> dict:
+    """The resident's data behind a live link of theirs; the link is spent (404 otherwise)."""
+    try:
+        token = find_live_token("export", secret)
+    except Invalid:
+        token = None
+    if token is None or token.resident_id != resident_id or token.user_id != user_id:
+        # Expired, used, revoked, unknown or someone else's: the same answer for each.
+        raise NotFound("this download link is not valid (any more)", field="code", rule="valid")
+    spend_token(token)
+    return export_my_data(resident_id, actor_user_id=user_id)
 
 
 # --- Who looked at my data ------------------------------------------------------------------

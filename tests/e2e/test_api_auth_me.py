@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from mutualaid.extensions import db, limiter
 from mutualaid.models import Resident, SecretToken, User
+from mutualaid.models.base import utcnow
 from mutualaid.services.accounts import create_user, register_resident
 from mutualaid.services.audit import record_view
 from tests.conftest import make_test_app
@@ -144,9 +145,7 @@ def test_export_holds_my_data_and_audit_names_the_professional(client):
     worker = create_user("coach@example.org", PASSWORD, "worker", "Wijkcoach Noord")
     record_view(worker.id, "resident", [user.resident_id], reason="follow-up")
     token = get_token(client)
-    export = client.get("/api/v1/me/export", headers=bearer(token))
-    assert export.status_code == 200
-    data = export.json
+    data = download_export(client, token)
     assert data["profile"]["email"] == "anna@example.org"
     assert data["consents"][0]["purpose"] == "matching"
     assert data["audit_events"][0]["actor"] == "Wijkcoach Noord"
@@ -216,6 +215,42 @@ def test_the_token_endpoint_is_rate_limited(rate_limited_client):
     ]
     assert codes[:10] == [401] * 10
     assert codes[-1] == 429
+
+
+def download_export(client, token: str) -> dict:
+    """Prepare the one-time export link and fetch it once."""
+    link = client.post("/api/v1/me/export", headers=bearer(token))
+    assert link.status_code == 201, link.json
+    response = client.get(link.json["download_url"], headers=bearer(token))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.json
+
+
+def test_an_export_link_works_once_for_its_owner_and_expires(client, app_ctx):
+    make_resident()
+    make_resident("bert@example.org", first_name="Bert")
+    token, bert = get_token(client), get_token(client, "bert@example.org")
+    link = client.post("/api/v1/me/export", headers=bearer(token)).json
+    assert link["download_url"].startswith("/api/v1/me/export/")
+    # Not without the token, not for someone else; the data never sits at a bare URL.
+    assert client.get(link["download_url"]).status_code == 401
+    assert client.get(link["download_url"], headers=bearer(bert)).status_code == 404
+    first = client.get(link["download_url"], headers=bearer(token))
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
+    assert first.json["profile"]["email"] == "anna@example.org"
+    again = client.get(link["download_url"], headers=bearer(token))
+    assert again.status_code == 404 and again.json["field"] == "code"
+    # A new link replaces an unused one; an expired link is refused.
+    old = client.post("/api/v1/me/export", headers=bearer(token)).json["download_url"]
+    new = client.post("/api/v1/me/export", headers=bearer(token)).json["download_url"]
+    assert client.get(old, headers=bearer(token)).status_code == 404
+    db.session.execute(
+        update(SecretToken).where(SecretToken.purpose == "export").values(expires_at=utcnow())
+    )
+    db.session.commit()
+    assert client.get(new, headers=bearer(token)).status_code == 404
+    assert client.get("/api/v1/me/export", headers=bearer(token)).status_code == 405
 
 
 def test_the_openapi_document_lists_auth_and_me(client):

@@ -241,13 +241,24 @@ def test_my_details_can_be_changed(anna):
     assert bad.status_code == 422 and 'href="#email"' in bad.get_data(as_text=True)
 
 
-def test_download_gives_a_json_file_with_my_data(anna):
-    response = anna.get("/mijn/gegevens/download")
+def test_download_gives_a_json_file_with_my_data_once(anna):
+    page = anna.get("/mijn/gegevens").get_data(as_text=True)
+    assert 'action="/mijn/gegevens/download"' in page and 'method="post"' in page
+    prepared = anna.post("/mijn/gegevens/download")
+    assert prepared.status_code == 302
+    link = prepared.headers["Location"]
+    assert link.startswith("/mijn/gegevens/download/")
+    response = anna.get(link)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     assert "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.get_data(as_text=True))
     assert data["profile"]["first_name"] == "Anna"
     assert data["profile"]["postcode"] == "7551AB"
+    # The link is spent: opening it again (history, a cache, someone else) gives nothing.
+    again = anna.get(link)
+    assert again.status_code == 302 and again.headers["Location"] == "/mijn/gegevens"
+    assert "Deze downloadlink werkt niet meer" in anna.get("/mijn/gegevens").get_data(as_text=True)
 
 
 def test_who_viewed_my_data_shows_the_professional_and_reason(anna):
@@ -324,9 +335,10 @@ def test_account_pages_need_a_signed_in_resident(client):
         "/mijn/gegevens",
         "/mijn/meldingen",
         "/mijn/api-tokens",
-        "/mijn/gegevens/download",
+        "/mijn/gegevens/download/some-link",
     ):
         assert client.get(path).status_code == 302
+    assert client.post("/mijn/gegevens/download").status_code == 302
 
 
 def test_registration_needs_the_csrf_token_of_its_form_when_csrf_is_on(app_ctx, instance_path):

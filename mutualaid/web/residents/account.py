@@ -16,7 +16,7 @@ from ...services.accounts import change_password
 from ...services.api_tokens import create_api_token, list_api_tokens, revoke_api_token
 from ...services.erasure import erase_own_account
 from ...services.inbox import list_notifications, mark_all_read, mark_read, unread_count
-from ...services.privacy import export_my_data, my_audit_trail
+from ...services.privacy import download_export, my_audit_trail, prepare_export
 from ...services.profile import update_profile
 from ..account_text import MESSAGES, account_errors
 from .blueprint import bp
@@ -92,11 +92,23 @@ def account():
     return redirect(url_for(".account"))
 
 
-@bp.get("/gegevens/download")
+@bp.post("/gegevens/download")
 @resident_required
 def download_my_data():
-    """All my data as a JSON file."""
-    data = export_my_data(me(), actor_user_id=current_user.id)
+    """Prepare a one-time download of all my data and start it (exports expire)."""
+    secret, _expires = prepare_export(me(), current_user.id)
+    return redirect(url_for(".download_file", token=secret))
+
+
+@bp.get("/gegevens/download/<token>")
+@resident_required
+def download_file(token: str):
+    """All my data as a JSON file, once per link; a used or expired link asks for a new one."""
+    try:
+        data = download_export(me(), current_user.id, token)
+    except DomainError:
+        flash(_("This download link has expired. Ask for a new download."))
+        return redirect(url_for(".account"))
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(
         body,
