@@ -18,25 +18,52 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "authorization.md"
 BEGIN, END = "<!-- routes:begin -->", "<!-- routes:end -->"
 WHO = ("anonymous", "resident", "worker", "municipality", "admin")
 
-# The object scope of each area, by path prefix (first match wins).
-SCOPES = (
-    ("/api/v1/requests/<int:request_id>/review", "neighbourhoods"),
-    ("/api/v1/what-if", "neighbourhoods"),
-    ("/api/v1/residents", "neighbourhoods"),
-    ("/api/v1/neighbourhoods", "neighbourhoods"),
-    ("/api/v1/follow-up", "neighbourhoods"),
-    ("/api/v1/newly-active", "neighbourhoods"),
-    ("/api/v1/audit", "neighbourhoods"),
-    ("/api/v1/monitoring", "municipality"),
-    ("/api/v1/auth/tokens", "own"),
-    ("/api/v1/", "own"),
-    ("/mijn/", "own"),
-    ("/activeren/klaar", "own"),
-    ("/auth/sessions/revoke", "own"),
-    ("/wijkwerk/", "neighbourhoods"),
-    ("/gemeente/", "municipality"),
-    ("/admin/", "all"),
+STAFF = {("worker", "admin"), ("admin",)}
+SIGNED_IN = {("resident", "worker", "municipality", "admin")}
+# Each area by path prefix (first match wins): its object scope and the rules its routes may
+# declare. A route outside these rules (say a worker page opened to residents) fails a test.
+AREAS = (
+    ("/api/v1/requests/<int:request_id>/review", "neighbourhoods", STAFF),
+    ("/api/v1/what-if", "neighbourhoods", STAFF),
+    ("/api/v1/residents", "neighbourhoods", STAFF),
+    ("/api/v1/neighbourhoods", "neighbourhoods", STAFF),
+    ("/api/v1/follow-up", "neighbourhoods", STAFF),
+    ("/api/v1/newly-active", "neighbourhoods", STAFF),
+    ("/api/v1/audit", "neighbourhoods", STAFF),
+    ("/api/v1/monitoring", "municipality", {("municipality", "admin")}),
+    ("/api/v1/auth/tokens", "own", SIGNED_IN),
+    ("/api/v1/me/sessions", "own", SIGNED_IN),
+    ("/auth/sessions", "own", SIGNED_IN),
+    ("/api/v1/", "own", {("resident",)}),
+    ("/mijn/", "own", {("resident",)}),
+    ("/activeren/klaar", "own", {("resident",)}),
+    ("/wijkwerk/", "neighbourhoods", STAFF),
+    ("/gemeente/", "municipality", {("municipality", "admin")}),
+    ("/admin/", "all", {("admin",)}),
 )
+# The only routes anyone may call (each reviewed: no personal data without a credential).
+PUBLIC_ROUTES = {
+    ("/", "GET"),
+    ("/activeren", "GET"),
+    ("/activeren", "POST"),
+    ("/api/v1/activation", "POST"),
+    ("/api/v1/auth/password-reset", "POST"),
+    ("/api/v1/auth/register", "POST"),
+    ("/api/v1/auth/tokens", "POST"),
+    ("/api/v1/docs", "GET"),
+    ("/api/v1/health", "GET"),
+    ("/api/v1/openapi.json", "GET"),
+    ("/auth/login", "GET"),
+    ("/auth/login", "POST"),
+    ("/auth/logout", "POST"),
+    ("/auth/password/forgot", "GET"),
+    ("/auth/password/forgot", "POST"),
+    ("/auth/password/reset/<token>", "GET"),
+    ("/auth/password/reset/<token>", "POST"),
+    ("/auth/register", "GET"),
+    ("/auth/register", "POST"),
+    ("/static/<path:filename>", "GET"),
+}
 SCOPE_TEXT = {
     "own": "own data (someone else's: 404)",
     "neighbourhoods": "worker: assigned neighbourhoods (others: 403/404); admin: all",
@@ -50,10 +77,15 @@ def scope_of(rule: str, declared) -> str:
     """The object-scope key of a route (public routes carry no personal data)."""
     if declared == PUBLIC:
         return "none"
-    for prefix, scope in SCOPES:
-        if rule.startswith(prefix):
-            return scope
-    raise LookupError(f"no object scope for {rule}: add its area to SCOPES")
+    return area_of(rule)[1]
+
+
+def area_of(rule: str) -> tuple:
+    """The (prefix, scope, allowed rules) of the area a route belongs to."""
+    for area in AREAS:
+        if rule.startswith(area[0]):
+            return area
+    raise LookupError(f"no area for {rule}: add it to AREAS (and docs/authorization.md)")
 
 
 def render_table(app) -> str:
@@ -103,11 +135,23 @@ def test_an_unknown_role_is_refused_when_declared():
         roles_required()
 
 
-def test_every_api_route_answers_with_json_rules_and_pages_with_roles(plain_app):
-    """Role rules only name real roles; every route has an object scope in the docs."""
-    for rule, _method, _endpoint, declared in route_rules(plain_app):
-        assert declared == PUBLIC or set(declared) <= set(WHO[1:]), rule
-        scope_of(rule, declared)
+def test_only_the_reviewed_routes_are_public(plain_app):
+    found = {(rule, method) for rule, method, _, declared in route_rules(plain_app)}
+    public_ones = {(r, m) for r, m, _, declared in route_rules(plain_app) if declared == PUBLIC}
+    assert public_ones == PUBLIC_ROUTES & found
+
+
+def test_every_route_declares_the_roles_of_its_area(plain_app):
+    """Resident pages and operations for residents, worker ones for workers/admins, the
+    monitoring for municipality users/admins, the queues for admins."""
+    wrong = []
+    for rule, method, _endpoint, declared in route_rules(plain_app):
+        if declared == PUBLIC:
+            continue
+        _prefix, _scope, rules = area_of(rule)
+        if tuple(declared) not in rules:
+            wrong.append((method, rule, declared))
+    assert wrong == []
 
 
 def test_the_authorization_doc_lists_every_route_with_its_rule(plain_app):
