@@ -48,14 +48,18 @@ def prepare_database() -> list[tuple[str, str]] | None:
     return logins
 
 
-def _stop(children: list[subprocess.Popen], grace: float = 2.5) -> None:
+def _stop(
+    children: list[subprocess.Popen], grace: float = 2.5, keep: set[int] = frozenset()
+) -> None:
     """Stop the children: let them finish on the terminal's Ctrl-C, then SIGTERM, and finally
-    SIGKILL whatever is left of the whole process tree (work horses, schedulers included)."""
+    SIGKILL whatever is left of the whole process tree (work horses, schedulers included).
+    `keep`: pids stopped separately afterwards (the embedded Redis, which the others need until
+    they are gone)."""
     import psutil
 
     def descendants() -> list[psutil.Process]:
         try:
-            return psutil.Process().children(recursive=True)
+            return [p for p in psutil.Process().children(recursive=True) if p.pid not in keep]
         except psutil.Error:
             return []
 
@@ -140,7 +144,7 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
                     server.ensure_running()
     finally:
         click.echo("Stopping web server and worker ...")
-        _stop(children)
+        _stop(children, keep={s.pid for s in background.embedded_redis_servers() if s.pid})
         background.stop_embedded_redis()
         click.echo("Stopped.")
     failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
