@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from mutualaid.extensions import db
-from mutualaid.models import Notification
+from mutualaid.models import Match, Notification
 from mutualaid.services.aid import post_offer, post_request
 from mutualaid.services.demo import ensure_categories
+from mutualaid.services.inviting import invite_helper
 from mutualaid.services.neighbourhoods import import_neighbourhoods
 from mutualaid.services.tokens import issue_token
 from mutualaid.services.transactions import commit
@@ -306,9 +307,46 @@ def test_every_route_answers_each_role_by_its_declared_rule(app_ctx, client, wor
     assert problems == [], "\n".join(problems)
 
 
+def test_a_related_resident_reads_the_shared_match_and_nothing_else_of_the_other(
+    app_ctx, client, world
+):
+    """The invited helper (related to the requester by one match): the match and its messages
+    are theirs to read; the requester's request, its suggestions and edits stay 404."""
+    match_id = world.own["match_id"]
+    match = db.session.get(Match, match_id)
+    invite_helper(match_id, match.request.requester_id)
+    helper_user = staff("resident")
+    helper_user.resident_id = match.helper_id
+    commit()
+    world.users["resident"] = helper_user
+    _sign_in(client, "resident", world)
+    values = world.own_staff | world.own
+    problems: list[str] = []
+    checked = 0
+    for rule, method, _endpoint, declared in route_rules(app_ctx):
+        names = _params_of(rule)
+        if declared != ("resident",) or rule in NOT_OWNED or (rule, method) in ENDS:
+            continue
+        if "match_id" in names and method == "GET":
+            response = call(client, "resident", world, rule, method, values)
+            if response.status_code >= 400:
+                problems.append(f"shared match {rule} -> {response.status_code}")
+        elif names & {"request_id", "offer_id", "notification_id"}:
+            before = row_counts() if method in CHANGES else None
+            response = call(client, "resident", world, rule, method, values)
+            if not refused(response):
+                problems.append(f"requester's object {method} {rule} -> {response.status_code}")
+            _check_unchanged(before, method, rule, problems, "related")
+        else:
+            continue
+        checked += 1
+    CHECKED["related resident"] = checked
+    assert checked >= 20 and problems == [], "\n".join(problems)
+
+
 def test_matrix_summary(app_ctx):
     """The figure for the README: routes × roles × ownership cases checked."""
-    if len(CHECKED) < len(ROLES):
+    if not set(ROLES) <= set(CHECKED):
         pytest.skip("run together with the matrix test (all roles)")
     total = sum(CHECKED.values())
     routes = len(route_rules(app_ctx))
