@@ -49,6 +49,8 @@ MUNICIPALITY_ROUTES = {
     "/api/v1/monitoring",
     "/api/v1/monitoring.csv",
 }
+# The worker's scope as a query argument (a neighbourhood that is not theirs: refused).
+WORKER_QUERY_ROUTES = ("/wijkwerk/nieuw-actief?buurt={code}",)
 # Calls that end the caller's session or account (their own tests cover them): not made as
 # the allowed caller, so the rest of the run keeps its session.
 ENDS = {
@@ -301,6 +303,12 @@ def test_every_route_answers_each_role_by_its_declared_rule(app_ctx, client, wor
     checked += _check_foreign_objects(client, role, world, routes, other, problems)
     if role == "municipality":
         checked += _check_other_municipality(client, world, problems)
+    if role == "worker":
+        for url in WORKER_QUERY_ROUTES:
+            response = client.get(url.format(code=FAR_CODE))
+            if not refused(response):
+                problems.append(f"other neighbourhood GET {url} -> {response.status_code}")
+            checked += 1
     checked += _check_own_objects(client, role, world, routes, own, problems)
     CHECKED[role] = checked
     print(f"\nauthorization matrix: {role}: {checked} route checks")
