@@ -136,9 +136,20 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
     from .api import register_api
+    from .api.ids import MAX_ID
     from .web import register_web
 
+    class IdConverter(IntegerConverter):
+        """`<int:...>` ids fit the database's INTEGER: a larger one is a 404, not an overflow."""
+
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
     register_web(app)
     register_api(app)
 

@@ -64,3 +64,10 @@ class Conflict(DomainError):
 
     status_code = 409
     code = "conflict"
+
+
+class UnsupportedMediaType(DomainError):
+    """A body in a format the interface does not read (e.g. text/plain where JSON belongs)."""
+
+    status_code = 415
+    code = "unsupported_media_type"

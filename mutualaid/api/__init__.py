@@ -1,12 +1,13 @@
 """The JSON API under /api/v1, documented as OpenAPI 3 at /api/v1/openapi.json."""
 
 from flask import Flask
-from flask_smorest import Api
 
 from ..extensions import csrf
 from .auth import blp as auth_blp
 from .docs import bp as docs_bp
+from .error_schema import MutualaidApi
 from .health import blp as health_blp
+from .input_guard import register_input_guard
 from .involvement import blp as involvement_blp
 from .location import blp as location_blp
 from .match_review import blp as match_review_blp
@@ -21,7 +22,7 @@ from .ties import blp as ties_blp
 
 def register_api(app: Flask) -> None:
     """Register the API blueprints (token-authenticated, so exempt from form CSRF)."""
-    api = Api(app)
+    api = MutualaidApi(app)
     for blueprint in (
         health_blp,
         auth_blp,
@@ -39,4 +40,5 @@ def register_api(app: Flask) -> None:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.extensions["mutualaid_api"] = api
+    register_input_guard(app)
     app.register_blueprint(docs_bp)  # /api/v1/docs: the bundled Swagger UI

@@ -24,6 +24,7 @@ from ..services.involvement import (
 from ..services.network import help_network
 from ..services.newly_active import WHICH, list_newly_active, reach_out
 from .access import api_access, api_user
+from .ids import object_id
 
 blp = Blueprint(
     "involvement_api",
@@ -211,7 +212,7 @@ class FollowUpActionSchema(Schema):
 
 
 class WorkerAuditArgs(DashboardPageArgs):
-    resident_id = fields.Integer(load_default=None)
+    resident_id = object_id(load_default=None)
     include_log_views = fields.Boolean(load_default=False)
 
 

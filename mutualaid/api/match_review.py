@@ -18,6 +18,7 @@ from ..services.match_review import (
 )
 from ..services.what_if import make_default_weights, what_if
 from .access import api_access, api_user
+from .ids import object_id
 
 blp = Blueprint(
     "match_review_api",
@@ -89,7 +90,7 @@ class NearbyPageSchema(Schema):
 
 
 class ConfirmSchema(Schema):
-    match_id = fields.Integer(required=True)
+    match_id = object_id(required=True)
     reason = fields.String(required=True)
     helper_agreed = fields.Boolean(
         load_default=False,
@@ -98,13 +99,13 @@ class ConfirmSchema(Schema):
 
 
 class ChooseSchema(Schema):
-    offer_id = fields.Integer(required=True)
+    offer_id = object_id(required=True)
     reason = fields.String(required=True)
     helper_agreed = fields.Boolean(load_default=False)
 
 
 class WithdrawSchema(Schema):
-    match_id = fields.Integer(required=True)
+    match_id = object_id(required=True)
     reason = fields.String(required=True)
 
 

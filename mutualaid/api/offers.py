@@ -11,6 +11,7 @@ from ..services.aid import pause_offer, post_offer, resume_offer, update_offer
 from ..services.aid_views import DISTANCE_BANDS, get_offer, my_offers
 from ..services.helping import offer_to_help, open_requests_near
 from .access import api_access, api_resident_id
+from .ids import object_id
 from .resident_schemas import (
     LANGUAGE_HELP,
     MatchSchema,
@@ -60,7 +61,7 @@ class BrowseArgsSchema(PageArgsSchema):
         validate=validate.OneOf(DISTANCE_BANDS),
         metadata={"description": "at most this many metres away"},
     )
-    neighbourhood_id = fields.Integer()
+    neighbourhood_id = object_id()
 
 
 class OpenRequestSchema(Schema):

@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 
 from ..services import ties
 from .access import api_access, api_resident_id
+from .ids import object_id
 
 blp = Blueprint(
     "ties_api",
@@ -50,7 +51,7 @@ class TieConfirmSchema(Schema):
 
 
 class TieBlockInputSchema(Schema):
-    resident_id = fields.Integer(required=True)
+    resident_id = object_id(required=True)
 
 
 def _confirm_link(code: str) -> str | None:

@@ -15,6 +15,9 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+_BODY_RULES = {"Invalid JSON body.": "json", "Invalid input type.": "object"}
+
+
 def _schema_errors(messages: dict) -> dict:
     """Schema errors as the one error body: `errors` by field, the first `field` and `rule`.
 
@@ -25,11 +28,15 @@ def _schema_errors(messages: dict) -> dict:
             flat.update(fields)
         else:
             flat[location] = fields
+    # The body as a whole (unparsable JSON, or a list where an object belongs) is `body`.
+    for whole in ("json", "_schema"):
+        if whole in flat:
+            flat["body"] = flat.pop(whole)
     if not flat:
         return {}
     field = sorted(flat)[0]
     first = flat[field][0] if isinstance(flat[field], list) and flat[field] else ""
-    rule = "unknown" if first == "Unknown field." else "schema"
+    rule = _BODY_RULES.get(first, "unknown" if first == "Unknown field." else "schema")
     message = f"{field}: {first}" if isinstance(first, str) and first else f"{field} is invalid"
     return {"error": "invalid", "message": message, "field": field, "rule": rule, "errors": flat}
 
