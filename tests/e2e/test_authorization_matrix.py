@@ -291,6 +291,27 @@ def _check_own_objects(client, role, world, routes, own, problems) -> int:
     return checked
 
 
+def _check_session_cookie_on_api(client, role, routes, own, problems) -> int:
+    """A browser session (no token) may read the API like its role, never change anything."""
+    checked = 0
+    for rule, method, _endpoint, declared in routes:
+        if not rule.startswith("/api/") or declared == PUBLIC or (rule, method) in ENDS:
+            continue
+        before = row_counts() if method in CHANGES else None
+        kwargs = {"json": BODIES.get(rule, {})} if method in CHANGES else {}
+        response = client.open(url_for_rule(rule, own), method=method, **kwargs)
+        status = response.status_code
+        if method in CHANGES and status != 401:
+            problems.append(f"session-only {method} {rule} -> {status}")
+        elif method == "GET" and allowed(role, declared) and status in (401, 403):
+            problems.append(f"session read {rule} -> {status}")
+        elif method == "GET" and not allowed(role, declared) and status != 403:
+            problems.append(f"session read of another role's {rule} -> {status}")
+        _check_unchanged(before, method, rule, problems, "session-only")
+        checked += 1
+    return checked
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_each_role_by_its_declared_rule(app_ctx, client, world, role):
     _sign_in(client, role, world)
@@ -309,6 +330,8 @@ def test_every_route_answers_each_role_by_its_declared_rule(app_ctx, client, wor
             if not refused(response):
                 problems.append(f"other neighbourhood GET {url} -> {response.status_code}")
             checked += 1
+    if role != "anonymous":
+        checked += _check_session_cookie_on_api(client, role, routes, own, problems)
     checked += _check_own_objects(client, role, world, routes, own, problems)
     CHECKED[role] = checked
     print(f"\nauthorization matrix: {role}: {checked} route checks")
