@@ -232,7 +232,8 @@ def lookup(address: Address, *, timeout: float, max_wait: float, network: bool =
     except (GeopyError, RateLimited, OSError, ValueError, KeyError, TypeError) as exc:
         # Timeouts, refused connections, 5xx answers, a malformed answer: not the resident's
         # fault, and not an answer about the address, so nothing is cached.
-        log.warning("geocoder %s could not look up an address: %s", provider, exc)
+        # Only the kind of failure: an error's text can hold the URL, i.e. the address asked.
+        log.warning("geocoder %s could not look up an address: %s", provider, type(exc).__name__)
         return GeocodeOutcome("unavailable")
     _remember(provider, address, place)
     return GeocodeOutcome("found" if place else "not_found", place)
