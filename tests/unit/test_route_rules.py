@@ -33,7 +33,7 @@ AREAS = (
     ("/api/v1/monitoring", "municipality", {("municipality", "admin")}),
     ("/api/v1/auth/tokens", "own", SIGNED_IN),
     ("/api/v1/me/sessions", "own", SIGNED_IN),
-    ("/auth/sessions", "own", SIGNED_IN),
+    ("/auth/", "own", SIGNED_IN),  # account security of the signed-in user
     ("/api/v1/", "own", {("resident",)}),
     ("/mijn/", "own", {("resident",)}),
     ("/activeren/klaar", "own", {("resident",)}),
