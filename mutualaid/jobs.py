@@ -13,7 +13,16 @@ import os
 from flask import current_app
 from rq import get_current_job
 
-from .services import accounts, geocoding, matching, notifications, outbox, ranker, retention, trust
+from .services import (
+    account_mail,
+    geocoding,
+    matching,
+    notifications,
+    outbox,
+    ranker,
+    retention,
+    trust,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +100,12 @@ def advance_notification_waves() -> int:
 
 def send_password_reset(user_id: int | None, link_template: str) -> bool:
     """Mail a reset link to this account; None (an unknown address) does nothing."""
-    return accounts.send_password_reset(user_id, link_template)
+    return account_mail.send_password_reset(user_id, link_template)
 
 
 def send_registration_notice(user_id: int) -> bool:
     """Tell an account's owner that someone tried to register with their address."""
-    return accounts.send_registration_notice(user_id)
+    return account_mail.send_registration_notice(user_id)
 
 
 def geocode_resident(resident_id: int) -> dict:

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from ..extensions import limiter
 from ..models.vocab import CHANNELS, LANGUAGES, ROLES
-from ..services.accounts import register_resident_quietly, request_password_reset
+from ..services.account_mail import register_resident_quietly, request_password_reset
 from ..services.api_tokens import (
     create_api_token_with_password,
     list_api_tokens,

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 from sqlalchemy import func, select
 
-from ..channels import send_email
 from ..errors import Conflict, Invalid, NotAuthenticated, NotFound
 from ..extensions import db
 from ..models import (
@@ -28,11 +24,9 @@ from .addresses import normalise_house_number, normalise_postcode
 from .audit import record_event
 from .geocoding import mark_home_for_geocoding
 from .passwords import check_password_policy
-from .tokens import find_live_token, issue_token, spend_token
+from .tokens import find_live_token, spend_token
 from .transactions import commit, flush
 from .validation import require_text
-
-log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -239,47 +233,6 @@ def register_resident(
     return user
 
 
-def register_resident_quietly(**values) -> User | None:
-    """Register a resident without revealing whether the email address already has an account.
-
-    A taken address is not an error here: its owner gets a mail (in a background job) saying
-    someone tried to register with it, and None comes back, so the caller answers the same as
-    for a new account. Other problems raise Invalid as in `register_resident`."""
-    from ..background import enqueue
-
-    try:
-        return register_resident(**values)
-    except Conflict as exc:
-        if exc.field != "email":
-            raise
-    # The same slow step as a new account (argon2), so the two take about as long.
-    hash_password(values.get("password") or "")
-    owner_id = db.session.scalar(select(User.id).where(User.email == _valid_email(values["email"])))
-    try:
-        enqueue("mutualaid.jobs.send_registration_notice", owner_id, queue="notifications")
-    except Exception:  # Redis down: the answer stays the same
-        log.warning("a registration notice could not be queued", exc_info=True)
-    return None
-
-
-def send_registration_notice(user_id: int) -> bool:
-    """Mail an account's owner that someone tried to register with their address."""
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_enabled:
-        return False
-    subject = "Iemand probeerde zich aan te melden / Someone tried to register"
-    body = (
-        f"Hallo {user.display_name},\n\n"
-        "Iemand probeerde zich aan te melden met uw e-mailadres. U heeft al een account, dus "
-        "er is niets veranderd. Was u dit zelf? Log dan in, of vraag een nieuw wachtwoord aan "
-        "als u het niet meer weet. Was u het niet? Dan hoeft u niets te doen.\n\n"
-        "---\n"
-        "Someone tried to register with your email address. You already have an account, so "
-        "nothing changed. Was it you? Sign in, or ask for a new password if you forgot it.\n"
-    )
-    return _send_account_mail(user, subject, body, what="registration notice")
-
-
 def _valid_email(value: str) -> str:
     email = normalise_email(value)
     if not EMAIL.match(email) or len(email) > 254:
@@ -357,68 +310,6 @@ def sign_out_everywhere(user_id: int) -> int:
 
 
 # --- Password reset -------------------------------------------------------------------------
-
-
-def request_password_reset(email: str, link_template: str) -> None:
-    """Ask for a reset mail to this address; the mail is written and sent in a background job.
-
-    Known or unknown, enabled or not, the request does the same work (one lookup, one job), so
-    neither the answer nor its timing tells whether the address has an account; an unknown
-    address gets a job that does nothing. `link_template` holds `{token}` for the secret.
-    """
-    from ..background import enqueue
-
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    user_id = user.id if user is not None and user.is_enabled else None
-    try:
-        # Ids only in the job: never the email address itself.
-        enqueue("mutualaid.jobs.send_password_reset", user_id, link_template, queue="notifications")
-    except Exception:  # Redis down: the answer stays the same; the person can ask again
-        log.warning("a password reset mail could not be queued", exc_info=True)
-
-
-def send_password_reset(user_id: int | None, link_template: str) -> bool:
-    """Mail a single-use reset link to this account (the background half of a reset request);
-    None (an unknown address) does nothing. True when a mail went out."""
-    user = db.session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.is_enabled:
-        return False
-    config = current_app.config
-    minutes = config.get("PASSWORD_RESET_MINUTES", 60)
-    _token, secret = issue_token(
-        "password_reset", user_id=user.id, valid_for=timedelta(minutes=minutes)
-    )
-    commit()
-    link = link_template.format(token=secret)
-    subject = "Nieuw wachtwoord instellen / Set a new password"
-    body = (
-        f"Hallo {user.display_name},\n\n"
-        "U heeft gevraagd om een nieuw wachtwoord. Klik op de link hieronder om een nieuw "
-        f"wachtwoord te kiezen. De link werkt {minutes} minuten en maar één keer.\n\n"
-        f"{link}\n\n"
-        "Heeft u dit niet gevraagd? Dan hoeft u niets te doen.\n\n"
-        "---\n"
-        f"You asked to set a new password. The link above works for {minutes} minutes, once.\n"
-    )
-    return _send_account_mail(user, subject, body, what="password reset", link=link)
-
-
-def _send_account_mail(user: User, subject: str, body: str, *, what: str, link: str = "") -> bool:
-    """Send one account mail; without SMTP (development) only log that (and any link)."""
-    config = current_app.config
-    if not config.get("SMTP_HOST"):
-        # Development: without SMTP the link is only logged, so a developer can follow it.
-        if config.get("ENV_NAME") != "production":
-            log.warning("SMTP_HOST is not set; %s mail for user %s: %s", what, user.id, link)
-        else:
-            log.error("SMTP_HOST is not set: a %s mail could not be sent", what)
-        return False
-    try:
-        send_email(config, user.email, subject, body)
-    except Exception:  # the answer stays the same; the person can ask again
-        log.warning("%s mail for user %s could not be sent", what, user.id, exc_info=True)
-        return False
-    return True
 
 
 def check_reset_token(secret: str) -> None:

@@ -12,13 +12,8 @@ from werkzeug.routing import BuildError
 from ..errors import DomainError, NotAuthenticated
 from ..extensions import limiter
 from ..models.vocab import ROLES
-from ..services.accounts import (
-    authenticate,
-    check_reset_token,
-    register_resident_quietly,
-    request_password_reset,
-    sign_out_everywhere,
-)
+from ..services.account_mail import register_resident_quietly, request_password_reset
+from ..services.accounts import authenticate, check_reset_token, sign_out_everywhere
 from ..services.accounts import reset_password as reset_password_with_token
 from .access import public, roles_required
 from .account_text import MESSAGES, account_errors

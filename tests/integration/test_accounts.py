@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from mutualaid.errors import Conflict, Invalid, NotAuthenticated, NotFound
 from mutualaid.extensions import db
 from mutualaid.models import AuditEvent, ConsentRecord, Resident, SecretToken, User
+from mutualaid.services.account_mail import request_password_reset
 from mutualaid.services.accounts import (
     authenticate,
     change_password,
     register_resident,
-    request_password_reset,
     reset_password,
 )
 from mutualaid.services.api_tokens import (

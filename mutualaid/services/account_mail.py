@@ -1,0 +1,128 @@
+"""Account mails, written and sent in background jobs: the password reset link and the notice
+that someone tried to register with an address that already has an account.
+
+The requests that queue them answer the same for known and unknown addresses and do the same
+work either way (one lookup, one job), so neither the answer nor its timing tells whether an
+address has an account. The jobs get ids only, never an email address.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..background import enqueue
+from ..channels import send_email
+from ..errors import Conflict
+from ..extensions import db
+from ..models import User
+from .accounts import hash_password, normalise_email, register_resident
+from .tokens import issue_token
+from .transactions import commit
+
+log = logging.getLogger(__name__)
+
+
+def register_resident_quietly(**values) -> User | None:
+    """Register a resident without revealing whether the email address already has an account.
+
+    A taken address is not an error here: its owner gets a mail (in a background job) saying
+    someone tried to register with it, and None comes back, so the caller answers the same as
+    for a new account. Other problems raise Invalid as in `register_resident`."""
+    try:
+        return register_resident(**values)
+    except Conflict as exc:
+        if exc.field != "email":
+            raise
+    # The same slow step as a new account (argon2), so the two take about as long.
+    hash_password(values.get("password") or "")
+    owner_id = db.session.scalar(
+        select(User.id).where(User.email == normalise_email(values["email"]))
+    )
+    try:
+        enqueue("mutualaid.jobs.send_registration_notice", owner_id, queue="notifications")
+    except Exception:  # Redis down: the answer stays the same
+        log.warning("a registration notice could not be queued", exc_info=True)
+    return None
+
+
+def send_registration_notice(user_id: int) -> bool:
+    """Mail an account's owner that someone tried to register with their address."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_enabled:
+        return False
+    subject = "Iemand probeerde zich aan te melden / Someone tried to register"
+    body = (
+        f"Hallo {user.display_name},\n\n"
+        "Iemand probeerde zich aan te melden met uw e-mailadres. U heeft al een account, dus "
+        "er is niets veranderd. Was u dit zelf? Log dan in, of vraag een nieuw wachtwoord aan "
+        "als u het niet meer weet. Was u het niet? Dan hoeft u niets te doen.\n\n"
+        "---\n"
+        "Someone tried to register with your email address. You already have an account, so "
+        "nothing changed. Was it you? Sign in, or ask for a new password if you forgot it.\n"
+    )
+    return _send_account_mail(user, subject, body, what="registration notice")
+
+
+def request_password_reset(email: str, link_template: str) -> None:
+    """Ask for a reset mail to this address; the mail is written and sent in a background job.
+
+    Known or unknown, enabled or not, the request does the same work (one lookup, one job), so
+    neither the answer nor its timing tells whether the address has an account; an unknown
+    address gets a job that does nothing. `link_template` holds `{token}` for the secret.
+    """
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    user_id = user.id if user is not None and user.is_enabled else None
+    try:
+        # Ids only in the job: never the email address itself.
+        enqueue("mutualaid.jobs.send_password_reset", user_id, link_template, queue="notifications")
+    except Exception:  # Redis down: the answer stays the same; the person can ask again
+        log.warning("a password reset mail could not be queued", exc_info=True)
+
+
+def send_password_reset(user_id: int | None, link_template: str) -> bool:
+    """Mail a single-use reset link to this account (the background half of a reset request);
+    None (an unknown address) does nothing. True when a mail went out."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_enabled:
+        return False
+    config = current_app.config
+    minutes = config.get("PASSWORD_RESET_MINUTES", 60)
+    _token, secret = issue_token(
+        "password_reset", user_id=user.id, valid_for=timedelta(minutes=minutes)
+    )
+    commit()
+    link = link_template.format(token=secret)
+    subject = "Nieuw wachtwoord instellen / Set a new password"
+    body = (
+        f"Hallo {user.display_name},\n\n"
+        "U heeft gevraagd om een nieuw wachtwoord. Klik op de link hieronder om een nieuw "
+        f"wachtwoord te kiezen. De link werkt {minutes} minuten en maar één keer.\n\n"
+        f"{link}\n\n"
+        "Heeft u dit niet gevraagd? Dan hoeft u niets te doen.\n\n"
+        "---\n"
+        f"You asked to set a new password. The link above works for {minutes} minutes, once.\n"
+    )
+    return _send_account_mail(user, subject, body, what="password reset", link=link)
+
+
+def _send_account_mail(user: User, subject: str, body: str, *, what: str, link: str = "") -> bool:
+    """Send one account mail; without SMTP (development) only log that (and any link)."""
+    config = current_app.config
+    if not config.get("SMTP_HOST"):
+        # Development: without SMTP the link is only logged, so a developer can follow it.
+        if config.get("ENV_NAME") != "production":
+            log.warning("SMTP_HOST is not set; %s mail for user %s: %s", what, user.id, link)
+        else:
+            log.error("SMTP_HOST is not set: a %s mail could not be sent", what)
+        return False
+    try:
+        send_email(config, user.email, subject, body)
+    except Exception as exc:  # the answer stays the same; the person can ask again
+        # No traceback: an SMTP error's text can name the recipient's address.
+        log.warning("%s mail for user %s could not be sent: %s", what, user.id, type(exc).__name__)
+        return False
+    return True
