@@ -8,6 +8,7 @@ address does not exist. Errors reaching the provider surface as geopy exceptions
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,6 +18,10 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from .pdok import PdokLocatieserver, parse_point
+
+# urllib3 warns on each retry with the request's URL, and a geocoder's URL holds the address
+# asked (postcode and house number): only its errors may reach the logs.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 __all__ = [
     "PROVIDERS",
