@@ -1,4 +1,4 @@
-"""Odd input through the API: coordinates NaN, inf or out of range, overlong text, unknown enums,
+"""Odd input through the API and the forms: coordinates NaN, inf or out of range, overlong text,
 malformed JSON and the wrong content type. Each is a clear 4xx in the one error body naming the
 field (or `body`), never a 500, and nothing half-written is stored."""
 
@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from mutualaid.extensions import db
-from mutualaid.models import HelpRequest, Offer
+from mutualaid.models import HelpRequest, Offer, Resident
+from mutualaid.services.accounts import create_user
+from tests.casework import CENTRE_CODE, PASSWORD, resident_in, staff
 from tests.e2e.test_api_resident_flows import token_for
 from tests.flows import neighbour
 
@@ -166,3 +168,47 @@ def test_an_id_beyond_the_database_integer_is_a_404_not_an_overflow(client, auth
     response = client.get(path, headers=auth)
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+
+
+# The same rules behind the pages: a form with impossible values is shown again with a 422.
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"), [("nan", "6.79"), ("52.26", "inf"), ("1e400", "6.79"), ("99", "6.79"), ("", "")]
+)
+def test_the_home_map_form_refuses_impossible_coordinates(client, hengelo, lat, lon):
+    person = resident_in(CENTRE_CODE)
+    user = create_user("kaart@example.org", PASSWORD, "resident", "Kim", resident_id=person.id)
+    assert (
+        client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code
+        == 302
+    )
+    before = (person.home_lat, person.home_lon)
+    response = client.post("/mijn/adres/kaart", data={"lat": lat, "lon": lon})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert (db.session.get(Resident, person.id).home_lat, person.home_lon) == before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"lat": "nan", "lon": "6.79"},
+        {"lat": "52.26", "lon": "-inf"},
+        {"lat": "1e999", "lon": "6.79"},
+        {"first_name": "J" * 500},
+        {"consent_method": "telepathy"},
+    ],
+)
+def test_the_intake_form_refuses_impossible_values(client, hengelo, changes):
+    worker = staff("worker")
+    assert (
+        client.post("/auth/login", data={"email": worker.email, "password": PASSWORD}).status_code
+        == 302
+    )
+    form = {"first_name": "Jan", "consent_method": "phone", "phone": "0612345678"}
+    form.update(changes)
+    residents = db.session.scalar(select(func.count(Resident.id)))
+    response = client.post("/wijkwerk/bewoners/nieuw", data=form)
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(Resident.id))) == residents
