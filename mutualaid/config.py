@@ -153,6 +153,9 @@ def load_config(instance_path: Path | None = None) -> dict:
         "EXPORT_LINK_MINUTES": _env_int("EXPORT_LINK_MINUTES", 15),
         # Bodies larger than this are refused with 413 before anything reads them.
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are then
+        # trusted, so rate limits count per client instead of per proxy. 0: headers ignored.
+        "PROXY_FIX_HOPS": _env_int("PROXY_FIX_HOPS", 0),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

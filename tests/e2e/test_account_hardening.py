@@ -204,6 +204,32 @@ def test_a_second_app_on_the_same_redis_shares_the_count(limited, app_ctx, insta
     assert answer.status_code == 429
 
 
+@pytest.mark.parametrize(("hops", "other_client_status"), [(1, 202), (0, 429)])
+def test_behind_a_proxy_each_client_has_its_own_count(
+    limited, app_ctx, instance_path, hops, other_client_status
+):
+    """With PROXY_FIX_HOPS the forwarded client address is counted; without, the header is
+    ignored (anyone could send one) and the connecting address counts."""
+    app = make_test_app(
+        app_ctx.config["SQLALCHEMY_DATABASE_URI"],
+        app_ctx.config["REDIS_URL"],
+        instance_path,
+        RATELIMIT_ENABLED=True,
+        PROXY_FIX_HOPS=hops,
+    )
+    client = app.test_client()
+
+    def ask(address):
+        return client.post(
+            "/api/v1/auth/password-reset",
+            json={"email": "x@example.org"},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    assert [ask("192.0.2.1") for _ in range(6)] == [202] * 5 + [429]
+    assert ask("192.0.2.2") == other_client_status
+
+
 # --- A new session at sign-in, and sign out everywhere -------------------------------------
 
 
