@@ -120,7 +120,10 @@ def private_postgres():
         pytest.skip("PostgreSQL server binaries (/usr/lib/postgresql/*/bin) are not installed")
     if os.geteuid() == 0 and not shutil.which("runuser"):
         pytest.skip("running as root without runuser: cannot start a private PostgreSQL")
-    server = PrivatePostgres()
+    try:
+        server = PrivatePostgres()
+    except LookupError:  # root, but no `postgres` user to run the server as
+        pytest.skip("running as root without a postgres user: cannot start a private PostgreSQL")
     try:
         server.init()
         server.start()
