@@ -19,6 +19,12 @@ from sqlalchemy.engine import make_url
 from mutualaid import create_app
 from mutualaid.config import normalise_database_url
 from mutualaid.extensions import db
+from tests.log_hygiene import (  # noqa: F401  (hooks: no personal data in any log of the run)
+    pytest_runtest_setup,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+    pytest_terminal_summary,
+)
 
 BUNDLED_GEOJSON = (
     Path(__file__).resolve().parent.parent / "mutualaid" / "data" / ("buurt_2023_hengelo.geojson")
