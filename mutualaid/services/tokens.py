@@ -21,6 +21,7 @@ from .transactions import commit, flush
 
 # API tokens carry a readable prefix so a leaked one is recognisable in a scanner or log.
 API_TOKEN_PREFIX = "ma_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_secret(secret: str) -> str:
@@ -112,6 +113,10 @@ def user_for_api_token(secret: str) -> User:
     user = db.session.get(User, token.user_id) if token.user_id else None
     if user is None or not user.is_enabled:
         raise NotAuthenticated("the API token is unknown, expired or revoked", rule="bearer_token")
-    token.last_used_at = utcnow()
-    commit()
+    now = utcnow()
+    # Recorded at most once a minute: a write and commit on every API call would cost more
+    # than the call itself (and expire everything the session had loaded).
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        commit()
     return user
