@@ -1,6 +1,6 @@
-"""Odd input through the API and the forms: coordinates NaN, inf or out of range, overlong text,
-malformed JSON and the wrong content type. Each is a clear 4xx in the one error body naming the
-field (or `body`), never a 500, and nothing half-written is stored."""
+"""Odd input through the API and the forms: coordinates NaN, inf or out of range, overlong
+text, unknown enums, malformed JSON and the wrong content type. Each is a clear 4xx in the one
+error body naming the field (or `body`), never a 500, and nothing half-written is stored."""
 
 from __future__ import annotations
 
