@@ -12,6 +12,7 @@ this resident's name taken out. Job payloads hold ids only, so nothing is left i
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime
@@ -46,6 +47,8 @@ from .aid import mark_request_for_matching
 from .audit import record_event
 from .notifications import notify
 from .transactions import commit
+
+log = logging.getLogger(__name__)
 
 ERASED_NAME = "Verwijderd"
 ERASED_TEXT = "[verwijderd]"
@@ -225,12 +228,50 @@ def _erase_links(resident_id: int, now: datetime) -> None:
     )
 
 
+def _identifying(resident: Resident) -> list[str]:
+    """Strings that identify the resident, read before they are erased (lower case)."""
+    values = [resident.email, resident.phone, resident.last_name, resident.postcode]
+    if resident.account is not None:
+        values.append(resident.account.email)
+    if resident.street and resident.house_number:
+        values.append(f"{resident.street} {resident.house_number}")
+    return [v.lower() for v in values if v and len(v) >= 4]
+
+
+def _forget_failed_jobs(needles: list[str]) -> int:
+    """Job arguments are ids, but a failed job keeps its error text (for a year by default);
+    drop failed jobs whose error names the resident. Redis down: the erasure still stands."""
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry
+
+    from ..background import QUEUE_NAMES, get_queue
+
+    dropped = 0
+    try:
+        for name in QUEUE_NAMES:
+            queue = get_queue(name)
+            registry = FailedJobRegistry(queue=queue)
+            for job in Job.fetch_many(
+                registry.get_job_ids(), connection=queue.connection, serializer=queue.serializer
+            ):
+                if job is None:
+                    continue
+                text = " ".join(r.exc_string or "" for r in job.results()).lower()
+                if any(n in text for n in needles):
+                    registry.remove(job, delete_job=True)  # its results (the error text) too
+                    dropped += 1
+    except Exception:  # Redis down or a job it cannot read: reported, never undoes the erasure
+        log.warning("erasure: failed jobs could not be checked", exc_info=True)
+    return dropped
+
+
 def erase_resident(resident_id: int, *, actor_user_id: int | None = None) -> int:
     """Erase the resident's personal data everywhere; tell the other side of matches in
     progress (without naming anyone). Returns how many of those were told."""
     resident = _resident(resident_id)
     now = utcnow()
     user_id = resident.account.id if resident.account else None
+    needles = _identifying(resident)
     in_progress = _cancel_matches(resident_id, now)
     _erase_requests_and_offers(resident_id, now)
     _erase_words(resident_id, user_id)
@@ -245,6 +286,7 @@ def erase_resident(resident_id: int, *, actor_user_id: int | None = None) -> int
         detail={"matches_cancelled": len(in_progress)},
     )
     commit()
+    _forget_failed_jobs(needles)
     _tell_the_other_side(in_progress)
     return len(in_progress)
 

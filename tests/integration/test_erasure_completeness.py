@@ -13,11 +13,15 @@ exactly that row and nothing else.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import zlib
 
 import pytest
+from rq.registry import FailedJobRegistry
+from rq.results import Result
 from sqlalchemy import select
 
 from mutualaid.background import enqueue, get_queue, get_redis
@@ -92,7 +96,6 @@ def town(hengelo, geocoder_server, monkeypatch):  # noqa: F811
     ensure_categories()
     for name in ("default", "matching", "notifications"):
         get_queue(name).empty()
-    get_redis().flushdb()
     use_geocoder(monkeypatch, hengelo, "pdok", geocoder_server.url)
     hengelo.config.update(SMTP_HOST="", SMS_CHANNEL="", WAVE_SIZE=3)
     return hengelo
@@ -208,6 +211,16 @@ def build_world(worker) -> tuple[int, int]:
     return zoe_id, bert_id
 
 
+def fail_job(request_id: int, error: str):
+    """A notification job that failed with this error text, stored as rq's worker does."""
+    queue = get_queue("notifications")
+    job = enqueue("mutualaid.jobs.notify_next_wave", request_id, queue="notifications")
+    queue.remove(job)
+    FailedJobRegistry(queue=queue).add(job, ttl=3600, exc_string=error)
+    Result.create_failure(job, ttl=3600, exc_string=error)
+    return job
+
+
 def dump_database() -> list[tuple[str, str, str]]:
     """(table, row key, text) for every text-ish value of every row of every table."""
     found = []
@@ -233,7 +246,7 @@ def dump_redis() -> list[tuple[str, str]]:
         if kind == "string":
             values = [redis.get(raw_key)]
         elif kind == "hash":
-            values = [k + b"=" + v for k, v in redis.hgetall(raw_key).items()]
+            values = [f"{_text(k)}={_text(v)}" for k, v in redis.hgetall(raw_key).items()]
         elif kind == "list":
             values = redis.lrange(raw_key, 0, -1)
         elif kind == "set":
@@ -241,18 +254,24 @@ def dump_redis() -> list[tuple[str, str]]:
         elif kind == "zset":
             values = [m for m, _ in redis.zrange(raw_key, 0, -1, withscores=True)]
         elif kind == "stream":
-            values = [repr(entry).encode() for entry in redis.xrange(raw_key)]
+            values = [
+                f"{_text(k)}={_text(v)}"
+                for _, fields in redis.xrange(raw_key)
+                for k, v in fields.items()
+            ]
         else:
             values = []
-        found.extend((key, _text(v)) for v in values if v is not None)
+        found.extend((key, v if isinstance(v, str) else _text(v)) for v in values if v is not None)
         found.append((f"{key} (name)", key))
     return found
 
 
 def _text(value: bytes) -> str:
-    """Redis bytes as text; rq compresses job data with zlib."""
+    """Redis bytes as text; rq compresses job data with zlib and results with zlib + base64."""
     with contextlib.suppress(zlib.error):
-        value = zlib.decompress(value)
+        return zlib.decompress(value).decode("utf-8", errors="replace")
+    with contextlib.suppress(binascii.Error, ValueError, zlib.error):
+        return zlib.decompress(base64.b64decode(value, validate=True)).decode(errors="replace")
     return value.decode("utf-8", errors="replace")
 
 
@@ -283,6 +302,11 @@ def test_erased_resident_leaves_nothing_in_the_database_or_redis(town, instance_
 
     # An erasure that finds work still queued for her: the job payload holds only her id.
     enqueue("mutualaid.jobs.geocode_resident", zoe_id, queue="default")
+    # A failed job whose error text named her (say, a mail server refusing her address): rq
+    # keeps that text for a year unless the erasure drops the job.
+    fail_job(1, f"SMTPRecipientsRefused: {{'{EMAIL}': (550, b'unknown')}}")
+    kept = fail_job(2, "TimeoutError")
+    assert leaks(dump_redis())
     erase_resident(zoe_id)
     db.session.expire_all()
 
@@ -292,4 +316,6 @@ def test_erased_resident_leaves_nothing_in_the_database_or_redis(town, instance_
     assert "\n".join(leaks(dump_redis())) == ""
     # The other side's own words stay theirs (the decision above), and are still there.
     assert HOUSE in db.session.get(Message, bert_quote).body
+    # Only the failed job that named her is gone; another failed job stays for the workers.
+    assert FailedJobRegistry(queue=get_queue("notifications")).get_job_ids() == [kept.id]
     assert db.session.get(Resident, zoe_id).erased_at is not None
