@@ -28,10 +28,12 @@ def _schema_errors(messages: dict) -> dict:
             flat.update(fields)
         else:
             flat[location] = fields
-    # The body as a whole (unparsable JSON, or a list where an object belongs) is `body`.
-    for whole in ("json", "_schema"):
+    # The body as a whole (unparsable JSON, a list where an object belongs, a key without a
+    # name) is `body`.
+    for whole in ("json", "_schema", ""):
         if whole in flat:
-            flat["body"] = flat.pop(whole)
+            value = flat.pop(whole)
+            flat.setdefault("body", []).extend(value if isinstance(value, list) else [value])
     if not flat:
         return {}
     field = sorted(flat)[0]

@@ -125,6 +125,12 @@ def test_a_body_that_is_not_an_object_is_refused_naming_the_body(client, auth, r
     assert _stored() == (0, 0)
 
 
+def test_a_key_without_a_name_is_an_unknown_field_of_the_body(client, auth):
+    response = _send(client, "POST", "/api/v1/requests", auth, json.dumps({**REQUEST, "": 1}))
+    _assert_error(response, 422, "body", "unknown")
+    assert _stored() == (0, 0)
+
+
 @pytest.mark.parametrize(
     "content_type",
     ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "x/y"],
