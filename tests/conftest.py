@@ -143,6 +143,12 @@ def _empty_all_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # Residents before users: deleting a user first would SET NULL the
+        # `registered_by_user_id` of an assisted resident without phone or email, which breaks
+        # the `reachable` check.
+        users = db.metadata.tables["users"]
+        tables.remove(users)
+        tables.insert(tables.index(db.metadata.tables["residents"]) + 1, users)
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()
