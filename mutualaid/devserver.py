@@ -141,7 +141,10 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
             ticks += 1
             if ticks % 7 == 0:  # about every 2 s: bring a stopped embedded Redis back
                 for server in background.embedded_redis_servers():
-                    server.ensure_running()
+                    try:
+                        server.ensure_running()
+                    except RuntimeError as exc:  # slow to come back: try again next tick
+                        click.echo(f"Redis is not back yet ({exc}); trying again", err=True)
     finally:
         click.echo("Stopping web server and worker ...")
         _stop(children, keep={s.pid for s in background.embedded_redis_servers() if s.pid})
