@@ -136,9 +136,16 @@ def devserver_command(host: str, port: int, no_worker: bool) -> None:
         click.echo(f"Redis: {redis_url}")
         print_demo_logins(demo_logins(), DEMO_PASSWORD)
         ticks = 0
-        while not stopping and all(c.poll() is None for c in children):
+        web = children[-1]
+        while not stopping and web.poll() is None:
             time.sleep(0.3)
             ticks += 1
+            # A worker that quit (e.g. its Redis vanished mid-command) is started again: the
+            # demo keeps matching. The web server ending ends everything.
+            for index, child in enumerate(children[:-1]):
+                if child.poll() is not None and not stopping:
+                    click.echo("The worker stopped; starting it again.", err=True)
+                    children[index] = subprocess.Popen([*flask, "worker"], env=env)
             if ticks % 7 == 0:  # about every 2 s: bring a stopped embedded Redis back
                 for server in background.embedded_redis_servers():
                     try:
