@@ -12,11 +12,11 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 
-from ..errors import DomainError, NotAllowed, NotFound
+from ..errors import DomainError, NotFound
 from ..extensions import db
-from ..models import HelpRequest, Match, Neighbourhood, Resident, User, WorkerAssignment
-
-STAFF_ROLES = ("worker", "admin")
+from ..models import HelpRequest, Match, Neighbourhood
+from . import worker_scope
+from .worker_scope import scoped_resident, staff_user  # noqa: F401  (one rule, used here too)
 
 
 @contextmanager
@@ -29,40 +29,15 @@ def undone_on_error() -> Iterator[None]:
         raise
 
 
-def staff_user(user_id: int) -> User:
-    """The enabled worker or admin with this id; NotAllowed for anyone else."""
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_enabled or user.role not in STAFF_ROLES:
-        raise NotAllowed("only community workers and admins may do this", rule="role")
-    return user
-
-
 def scope_ids(user_id: int) -> set[int] | None:
-    """The neighbourhood ids a worker covers; None for an admin (everywhere)."""
-    user = staff_user(user_id)
-    if user.role == "admin":
-        return None
-    return set(
-        db.session.scalars(
-            select(WorkerAssignment.neighbourhood_id).where(WorkerAssignment.user_id == user_id)
-        )
-    )
+    """The neighbourhood ids a worker covers, as a set; None for an admin (everywhere)."""
+    ids = worker_scope.scope_ids(user_id)
+    return None if ids is None else set(ids)
 
 
 def in_scope(scope: set[int] | None, neighbourhood_id: int | None) -> bool:
     """Whether a neighbourhood lies in a scope (None: everywhere)."""
     return scope is None or (neighbourhood_id is not None and neighbourhood_id in scope)
-
-
-def scoped_resident(user_id: int, resident_id: int) -> Resident:
-    """The (not erased) resident if they live in the actor's neighbourhoods; else NotFound."""
-    scope = scope_ids(user_id)
-    resident = db.session.get(Resident, resident_id)
-    if resident is None or resident.erased_at is not None:
-        raise NotFound(f"resident {resident_id} does not exist", field="resident_id")
-    if not in_scope(scope, resident.neighbourhood_id):
-        raise NotFound(f"resident {resident_id} does not exist", field="resident_id")
-    return resident
 
 
 def scoped_request(user_id: int, request_id: int) -> HelpRequest:
