@@ -112,6 +112,8 @@ def enqueue(
     retry = Retry(max=retries, interval=[5, 30, 120]) if retries else None
     # The enqueuing web request's id travels with the job, so its log lines can be joined.
     meta = {"request_id": current_request_id()} if current_request_id() else None
+    # A failed job and its exception text go after FAILED_JOB_TTL_DAYS, not rq's year.
+    kwargs.setdefault("failure_ttl", current_app.config["FAILED_JOB_TTL_DAYS"] * 86400)
     return get_queue(queue).enqueue(func, *args, job_id=job_id, retry=retry, meta=meta, **kwargs)
 
 

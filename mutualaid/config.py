@@ -186,6 +186,9 @@ def load_config(instance_path: Path | None = None) -> dict:
         "FOLLOW_UP_DECLINES": _env_int("FOLLOW_UP_DECLINES", 3),
         "VOG_EXPIRY_WARNING_DAYS": _env_int("VOG_EXPIRY_WARNING_DAYS", 30),
         "JOB_TIMEOUT_SECONDS": _env_int("JOB_TIMEOUT_SECONDS", 300),
+        # A failed job (ids only, but its exception text may name things) is kept this many
+        # days for a look in the admin queues page, then Redis drops it (rq's default: a year).
+        "FAILED_JOB_TTL_DAYS": _env_int("FAILED_JOB_TTL_DAYS", 7),
         # Periodic work (seconds): outbox sweep, re-matching open requests, notification waves.
         "OUTBOX_SWEEP_SECONDS": _env_int("OUTBOX_SWEEP_SECONDS", 30),
         "REMATCH_SECONDS": _env_int("REMATCH_SECONDS", 6 * 3600),
