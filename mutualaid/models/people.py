@@ -108,6 +108,17 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped by "sign out everywhere" and password changes: older sessions stop counting.
     session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the owner confirmed the email address (a link sent to it); NULL: not yet.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Second factor (staff): the TOTP secret, encrypted (services/second_factor.py); set but
+    # not enabled while enrolment is under way. The last accepted time-step refuses replays.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Wrong codes since the last right one (a pending sign-in ends after a few).
+    totp_failed_attempts: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", nullable=False
+    )
 
     resident = relationship("Resident", back_populates="account", foreign_keys=[resident_id])
     neighbourhoods = relationship("Neighbourhood", secondary="worker_assignments")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 ROLES = ("resident", "worker", "municipality", "admin")
+# Roles that see other people's personal data: they sign in with a second factor (TOTP).
+SECOND_FACTOR_ROLES = ("worker", "municipality", "admin")
 
 REQUEST_STATUSES = ("open", "matched", "done", "cancelled", "expired")
 OPEN_REQUEST_STATUSES = ("open",)
@@ -26,7 +28,17 @@ INVITERS = ("requester", "helper", "worker", "service")
 LOCATION_SOURCES = ("geocoder", "map", "postcode_area", "worker", "demo")
 GEOCODE_STATUSES = ("pending", "found", "not_found", "unavailable")
 # Single-use or revocable secrets, stored only as a hash.
-TOKEN_PURPOSES = ("password_reset", "api", "activation", "tie_invite", "export")
+# "recovery": a staff member's single-use second-factor recovery codes; "confirm_email": the
+# link that confirms a new account's email address.
+TOKEN_PURPOSES = (
+    "password_reset",
+    "api",
+    "activation",
+    "tie_invite",
+    "export",
+    "recovery",
+    "confirm_email",
+)
 FOLLOW_UP_KINDS = ("unmatched", "urgent", "repeat_requester", "declined", "problem", "vog_expiry")
 
 TRUST_KINDS = ("helped", "knows", "group")
