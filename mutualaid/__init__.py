@@ -38,10 +38,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_logging(app: Flask) -> None:
-    from .logs import configure_logging, register_request_ids
+    from .logs import configure_logging, mask_secrets_in_access_logs, register_request_ids
 
     if not app.config.get("TESTING"):  # pytest captures logs its own way
         configure_logging(json_lines=app.config["LOG_JSON"])
+    mask_secrets_in_access_logs()  # reset/confirmation/export links in request lines
     register_request_ids(app)
 
 

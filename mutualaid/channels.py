@@ -8,6 +8,7 @@ import smtplib
 from email.message import EmailMessage
 from typing import Protocol
 
+from .dev_outbox import write_to_dev_outbox
 from .models.vocab import channel_codes
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,25 @@ class SmsChannel:
         raise NotImplementedError
 
 
+def masked_phone(phone: str) -> str:
+    """A phone number for a log line: only its last two digits."""
+    digits = [ch for ch in phone or "" if ch.isdigit()]
+    return "…" + "".join(digits[-2:])
+
+
 class LogSmsChannel(SmsChannel):
-    """Development stand-in: writes the SMS to the log instead of sending it."""
+    """Development stand-in: sends nothing. The text (it can hold a name or a hand-over code)
+    goes into the development outbox file, never into the log; the log says only that an SMS
+    was 'sent', to a masked number."""
 
     def deliver(self, phone: str, text: str) -> None:
-        log.info("SMS to %s…: %s", phone[:4], text)
+        written = write_to_dev_outbox(self.config, "sms", phone, "SMS", text)
+        log.info(
+            "SMS sent (development stand-in) to %s, %d characters%s",
+            masked_phone(phone),
+            len(text),
+            f"; text in {written.name}" if written else "",
+        )
 
 
 def configured_channels(config: dict) -> list[Channel]:

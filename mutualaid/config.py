@@ -131,6 +131,16 @@ def load_config(instance_path: Path | None = None) -> dict:
             raise ConfigError(
                 ", ".join(switched_off) + " may be switched off in tests, never in production"
             )
+        if os.environ.get("DEV_OUTBOX_PATH"):
+            raise ConfigError(
+                "DEV_OUTBOX_PATH is for development only: in production mail goes out by SMTP "
+                "and links with secrets are never written to disk"
+            )
+        if os.environ.get("SMS_CHANNEL", "").endswith(".LogSmsChannel"):
+            raise ConfigError(
+                "SMS_CHANNEL=LogSmsChannel is a development stand-in that sends nothing; "
+                "name a real gateway or leave SMS_CHANNEL empty in production"
+            )
 
     return {
         "ENV_NAME": env,
@@ -220,6 +230,20 @@ def load_config(instance_path: Path | None = None) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "mutualaid <noreply@localhost>"),
+        # Development without SMTP (or with LogSmsChannel): account mails and SMS texts are
+        # written as files here instead, so a developer can follow a link; never in production.
+        "DEV_OUTBOX_PATH": ""
+        if production
+        else os.environ.get("DEV_OUTBOX_PATH") or str(instance_path / "dev-outbox"),
+        # Staff second factor (TOTP). The secrets are encrypted with this Fernet key (44
+        # characters, `python -c "from cryptography.fernet import Fernet;
+        # print(Fernet.generate_key().decode())"`); unset: a key derived from SECRET_KEY (so a
+        # new SECRET_KEY then means every staff member enrols again).
+        "TOTP_ENCRYPTION_KEY": os.environ.get("TOTP_ENCRYPTION_KEY", "").strip(),
+        # The name authenticator apps show next to the code.
+        "TOTP_ISSUER": os.environ.get("TOTP_ISSUER", "Burenhulp"),
+        # After the password, the code must follow within this many seconds.
+        "SECOND_FACTOR_PENDING_SECONDS": _env_int("SECOND_FACTOR_PENDING_SECONDS", 300),
         # A password reset link works this many minutes (and once).
         "PASSWORD_RESET_MINUTES": _env_int("PASSWORD_RESET_MINUTES", 60),
         # Dotted path of an SmsChannel subclass (e.g. mutualaid.channels.LogSmsChannel); off if "".

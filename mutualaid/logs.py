@@ -23,13 +23,46 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])(\+31|0031|0)[\s-]?[1-9](?:[\s-]?\d){7,8}(?!\d)")
 _BEARER = re.compile(r"(?i)(bearer\s+|ma_)[\w.-]{8,}")
 _SAFE_ID = re.compile(r"^[\w.-]{1,64}$")
+# The secret in a link's path: password reset, email confirmation, data export download.
+SECRET_PATH = re.compile(r"(/(?:password/reset|confirm|export)/)(?!\[token\])[\w-]{16,}")
+
+
+def mask_secret_paths(text: str) -> str:
+    """Replace the secret in reset, confirmation and export link paths with [token]."""
+    return SECRET_PATH.sub(r"\1[token]", text)
 
 
 def scrub(text: str) -> str:
     """Mask email addresses, Dutch phone numbers and tokens in free text."""
     text = _EMAIL.sub("[email]", text)
     text = _PHONE.sub("[phone]", text)
-    return _BEARER.sub("[token]", text)
+    return mask_secret_paths(_BEARER.sub("[token]", text))
+
+
+class SecretPathFilter(logging.Filter):
+    """On the access loggers (werkzeug, gunicorn.access): a request line for a reset,
+    confirmation or export link loses its secret before any handler sees the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is not ours to fix here
+            return True
+        masked = mask_secret_paths(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
+
+
+def mask_secrets_in_access_logs() -> None:
+    """Install SecretPathFilter on the access loggers (idempotent)."""
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, SecretPathFilter) for f in logger.filters):
+            logger.addFilter(SecretPathFilter())
 
 
 def current_request_id() -> str | None:

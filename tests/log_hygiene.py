@@ -1,5 +1,5 @@
 """Log hygiene over the whole test run: no email address, phone number or home address in any
-log line, whoever wrote it.
+log line, whoever wrote it, and no secret (reset/confirmation/export link token, API token).
 
 A handler on the root logger sees every record the code emits at INFO and above (the level
 production logs at) BEFORE any formatter's `scrub()` masks it: the point is that code never
@@ -27,7 +27,17 @@ POSTCODE = re.compile(r"(?<![\w.-])[1-9]\d{3} ?(?!SS|SD|SA)[A-Z]{2}(?![\w-])")
 STREET = re.compile(
     r"\b[A-Z][a-z]+(?:straat|weg|laan|plein|kant|singel|dijk|hof|steeg|gracht|pad)\s+\d+"
 )
-PATTERNS = {"email": EMAIL, "phone": PHONE, "postcode": POSTCODE, "street": STREET}
+# Secrets: the token in a reset, email-confirmation or export link, and API bearer tokens.
+TOKEN = re.compile(
+    r"/(?:password/reset|confirm|export)/(?!\[token\])[\w-]{16,}|(?<![\w])ma_[\w-]{20,}"
+)
+PATTERNS = {
+    "email": EMAIL,
+    "phone": PHONE,
+    "postcode": POSTCODE,
+    "street": STREET,
+    "token": TOKEN,
+}
 SCRUB_MARKS = re.compile(r"\[(email|phone)\]")
 # Log files our own processes write in the tests (worker, web server, `make run`); a line is a
 # log record when it starts with a time stamp (text) or is a JSON object. What a command prints

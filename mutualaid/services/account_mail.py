@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..background import enqueue
 from ..channels import send_email
+from ..dev_outbox import write_to_dev_outbox
 from ..errors import Conflict
 from ..extensions import db
 from ..models import User
@@ -106,16 +107,19 @@ def send_password_reset(user_id: int | None, link_template: str) -> bool:
         "---\n"
         f"You asked to set a new password. The link above works for {minutes} minutes, once.\n"
     )
-    return _send_account_mail(user, subject, body, what="password reset", link=link)
+    return _send_account_mail(user, subject, body, what="password reset")
 
 
-def _send_account_mail(user: User, subject: str, body: str, *, what: str, link: str = "") -> bool:
-    """Send one account mail; without SMTP (development) only log that (and any link)."""
+def _send_account_mail(user: User, subject: str, body: str, *, what: str) -> bool:
+    """Send one account mail. Without SMTP, development writes it to the dev outbox (a file,
+    see dev_outbox.py) and production logs an error; a link in it is never logged."""
     config = current_app.config
     if not config.get("SMTP_HOST"):
-        # Development: without SMTP the link is only logged, so a developer can follow it.
-        if config.get("ENV_NAME") != "production":
-            log.warning("SMTP_HOST is not set; %s mail for user %s: %s", what, user.id, link)
+        written = write_to_dev_outbox(config, what.replace(" ", "_"), user.email, subject, body)
+        if written is not None:
+            log.warning(
+                "SMTP_HOST is not set; %s mail for user %s written to %s", what, user.id, written
+            )
         else:
             log.error("SMTP_HOST is not set: a %s mail could not be sent", what)
         return False

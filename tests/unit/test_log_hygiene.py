@@ -18,6 +18,9 @@ from tests.log_hygiene import HygieneHandler, find_personal_data
         "home at 7551 AB",
         "home at 7551AB",
         "lives at Marskant 12",
+        "GET /auth/password/reset/Zr3x_9kQ-pL2mN8vT4wY1aB6cD0eF7gH5jK HTTP/1.1",
+        "link: http://localhost/auth/confirm/Zr3x_9kQ-pL2mN8vT4wY1aB6cD0eF7gH5jK",
+        "token ma_Zr3x_9kQ-pL2mN8vT4wY1aB6cD0eF7gH5jK",
     ],
 )
 def test_personal_data_is_found(text):
@@ -33,6 +36,8 @@ def test_personal_data_is_found(text):
         "job 3f2a-0612345678ab done",
         "retention: {'requests': 3, 'messages': 12}",
         "engine v2/2026-11-22 ranked 2000 requests",
+        "GET /auth/password/reset/[token] HTTP/1.1",
+        "GET /auth/confirm/[token] HTTP/1.1 200",
     ],
 )
 def test_ids_counts_and_timings_are_not_personal_data(text):
