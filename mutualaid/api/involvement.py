@@ -44,9 +44,19 @@ class InvolvementArgs(DashboardPageArgs):
     newly_active = fields.Boolean(load_default=False)
     vouched = fields.Boolean(load_default=False)
     vog = fields.String(load_default="", validate=validate.OneOf(VOG_FILTERS))
-    q = fields.String(load_default="", validate=validate.Length(max=80))
     sort = fields.String(load_default="last_activity", validate=validate.OneOf(SORTS))
     order = fields.String(load_default=None, validate=validate.OneOf(("asc", "desc")))
+
+
+class InvolvementSearchArgs(InvolvementArgs):
+    """The same filters with a name to search for: sent in the body, since a name in the URL
+    would end up in proxy and server logs."""
+
+    q = fields.String(
+        required=True,
+        validate=validate.Length(max=80),
+        metadata={"description": "part of a first or last name"},
+    )
 
 
 class InvolvedSchema(Schema):
@@ -247,18 +257,32 @@ class Involvement(MethodView):
     @blp.arguments(InvolvementArgs, location="query")
     @blp.response(200, InvolvementSchema)
     def get(self, args, code: str):
-        """Residents active in a neighbourhood (filter, sort, search, page) and map cells."""
-        raw = {k: ("1" if v is True else "" if v is False else v) for k, v in args.items()}
-        page = list_involved(api_user().id, code, parse_query(raw))
-        return {
-            "neighbourhood": page.neighbourhood_code,
-            "neighbourhood_name": page.neighbourhood_name,
-            "items": page.items,
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-            "cells": involvement_cells(api_user().id, code),
-        }
+        """Residents active in a neighbourhood (filter, sort, page) and map cells."""
+        return _involvement(code, args)
+
+
+@blp.route("/neighbourhoods/<code>/involvement/search")
+class InvolvementSearch(MethodView):
+    @api_access("worker", "admin")
+    @blp.arguments(InvolvementSearchArgs)
+    @blp.response(200, InvolvementSchema)
+    def post(self, args, code: str):
+        """The same list, searched by name (the name in the body, never in the URL)."""
+        return _involvement(code, args)
+
+
+def _involvement(code: str, args: dict) -> dict:
+    raw = {k: ("1" if v is True else "" if v is False else v) for k, v in args.items()}
+    page = list_involved(api_user().id, code, parse_query(raw))
+    return {
+        "neighbourhood": page.neighbourhood_code,
+        "neighbourhood_name": page.neighbourhood_name,
+        "items": page.items,
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "cells": involvement_cells(api_user().id, code),
+    }
 
 
 @blp.route("/neighbourhoods/<code>/newly-active")

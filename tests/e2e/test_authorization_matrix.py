@@ -63,6 +63,8 @@ ENDS = {
 # Valid bodies, so that a refusal comes from the access rule and not from validation.
 BODIES = {
     "/api/v1/matches/<int:match_id>/messages": {"body": "Hallo"},
+    "/api/v1/neighbourhoods/<code>/involvement/search": {"q": "a"},
+    "/wijkwerk/buurt/<code>/betrokken": {"q": "a"},
     "/api/v1/matches/<int:match_id>/report": {"body": "Niet gekomen"},
     "/api/v1/matches/<int:match_id>/thanks": {"rating": 5},
     "/api/v1/follow-up/<kind>/<int:target_id>/actions": {"action": "called"},

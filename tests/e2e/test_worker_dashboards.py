@@ -29,7 +29,7 @@ from tests.dashboard_builders import (
 PAGES = [
     "/wijkwerk/",
     f"/wijkwerk/buurt/{MINE}/betrokken",
-    f"/wijkwerk/buurt/{MINE}/betrokken?role=helper&sort=name&q=a",
+    f"/wijkwerk/buurt/{MINE}/betrokken?role=helper&sort=name",
     "/wijkwerk/nieuw-actief",
     f"/wijkwerk/nieuw-actief?buurt={MINE}",
     f"/wijkwerk/buurt/{MINE}/netwerk",
@@ -297,3 +297,34 @@ def test_api_involvement_filters_and_bad_values(client, town):
     bad = client.get(f"{url}?sort=password", headers=headers)
     assert bad.status_code == 422
     assert "sort" in str(bad.get_json())
+
+
+def test_a_name_searched_for_never_goes_in_the_url(client, town):
+    """The search form posts; the name lives in the session, the redirect keeps the filters."""
+    sign_in(client, "coach@example.org")
+    url = f"/wijkwerk/buurt/{MINE}/betrokken"
+    page = client.get(f"{url}?role=helper").get_data(as_text=True)
+    assert 'method="post"' in page and "Zichtbaaranna" in page
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(f"{url}?role=helper", data={"q": "annA", "csrf_token": csrf})
+    assert answer.status_code == 302
+    assert "anna" not in answer.location.lower() and "role=helper" in answer.location
+    found = client.get(answer.location).get_data(as_text=True)
+    assert "Zichtbaaranna" in found and "Zichtbaarpiet" not in found
+    # A name put in the URL by hand does not search (it would be logged).
+    assert "Zichtbaaranna" in client.get(f"{url}?q=piet").get_data(as_text=True)
+    cleared = client.post(url, data={"q": "annA", "clear": "1", "csrf_token": csrf})
+    assert "Zichtbaarpiet" in client.get(cleared.location).get_data(as_text=True)
+    too_long = client.post(url, data={"q": "x" * 81, "csrf_token": csrf})
+    assert too_long.status_code == 422
+
+
+def test_api_search_by_name_in_the_body(client, town):
+    headers = bearer(town["worker"])
+    url = f"/api/v1/neighbourhoods/{MINE}/involvement/search"
+    found = client.post(url, json={"q": "PIET", "sort": "name"}, headers=headers).get_json()
+    assert [i["first_name"] for i in found["items"]] == ["Zichtbaarpiet"]
+    assert client.post(url, json={"q": "x" * 81}, headers=headers).status_code == 422
+    other = f"/api/v1/neighbourhoods/{OTHER}/involvement/search"
+    refused = client.post(other, json={"q": "Geheim"}, headers=headers)
+    assert refused.status_code == 403 and "Geheim" not in refused.get_data(as_text=True)

@@ -6,7 +6,7 @@ neighbourhood scope and write the audit events.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,10 +19,12 @@ from ...services.followup import ACTIONS, follow_up_queue, record_follow_up
 from ...services.involvement import involvement_cells, list_involved, parse_query
 from ...services.network import help_network
 from ...services.newly_active import list_newly_active, reach_out
+from ...services.worker_scope import scoped_neighbourhood
 from ..access import roles_required
 from .blueprint import bp
 
 STAFF = ("worker", "admin")
+SEARCH_KEY = "involved_search"  # {neighbourhood code: name searched for}
 
 
 def _int_arg(name: str, default: int = 1) -> int | str:
@@ -41,10 +43,31 @@ def dashboard():
 @roles_required(*STAFF)
 def involved(code: str):
     """Who is involved in one neighbourhood: filter, sort, search; cells instead of homes."""
-    query = parse_query(request.args)
+    # The name searched for stays out of the URL (browser history, proxy and server logs):
+    # it comes from the session, set by the search form below.
+    args = request.args.to_dict()
+    args["q"] = session.get(SEARCH_KEY, {}).get(code, "")
+    query = parse_query(args)
     page = list_involved(current_user.id, code, query)
     cells = involvement_cells(current_user.id, code)
-    return render_template("workers/involved.html", page=page, cells=cells, args=request.args)
+    return render_template("workers/involved.html", page=page, cells=cells, args=args)
+
+
+@bp.post("/buurt/<code>/betrokken")
+@roles_required(*STAFF)
+def search_involved(code: str):
+    """Search by name: the name goes in the session (never the URL), then back to the list."""
+    scoped_neighbourhood(current_user.id, code)  # outside the worker's area: refused
+    text = "" if request.form.get("clear") else request.form.get("q", "").strip()
+    parse_query({"q": text})  # too long → 422 naming the field, like the list itself
+    searches = dict(session.get(SEARCH_KEY, {}))
+    if text:
+        searches[code] = text
+    else:
+        searches.pop(code, None)
+    session[SEARCH_KEY] = searches
+    filters = {k: v for k, v in request.args.items() if k not in ("q", "page")}
+    return redirect(url_for("workers.involved", code=code, **filters))
 
 
 @bp.get("/nieuw-actief")
