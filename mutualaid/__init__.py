@@ -68,6 +68,7 @@ def register_database(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from .background import limiter_storage_uri
     from .models import User
+    from .models.vocab import SECOND_FACTOR_ROLES
 
     csrf.init_app(app)
     if not app.config.get("RATELIMIT_STORAGE_URI"):
@@ -82,6 +83,9 @@ def register_extensions(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         # A password change or reset bumps the version: sessions from before stop counting.
         if user is None or session.get("session_version") != user.session_version:
+            return None
+        # Staff: only a session that began after the second factor (web/signin.py).
+        if user.role in SECOND_FACTOR_ROLES and not session.get("second_factor"):
             return None
         return user
 

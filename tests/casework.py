@@ -14,6 +14,7 @@ from mutualaid.services.accounts import create_user
 from mutualaid.services.tokens import issue_token
 from mutualaid.services.transactions import commit
 from tests import builders
+from tests.staff_login import enrol
 
 CENTRE_CODE = "BU01640000"  # Binnenstad-Centrum: the worker's neighbourhood in these tests
 FAR_CODE = "BU01640200"  # Noord: somebody else's
@@ -30,9 +31,13 @@ def staff(role: str = "worker", codes: tuple[str, ...] = (CENTRE_CODE,), name: s
         extra["municipality_code"] = "GM0164"
     if role == "resident":
         extra["resident_id"] = builders.resident().id
-    return create_user(
+    user = create_user(
         f"{role}{next(_seq)}.{name.lower()}@example.org", PASSWORD, role, name, **extra
     )
+    if role != "resident":
+        enrol(user)  # staff sign in with a second factor (tests/staff_login.py)
+        db.session.commit()
+    return user
 
 
 def api_headers(user) -> dict[str, str]:

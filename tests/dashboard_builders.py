@@ -10,7 +10,8 @@ from mutualaid.extensions import db
 from mutualaid.models import Match, Neighbourhood, VogRecord, Vouch
 from mutualaid.models.base import utcnow
 from mutualaid.services.accounts import create_user
-from tests import builders
+from tests import builders, staff_login
+from tests.staff_login import enrol
 
 PASSWORD = "long-enough-password"
 # Two Hengelo neighbourhoods: the worker's own and one next door that is not theirs.
@@ -26,7 +27,10 @@ def staff(email: str, role: str = "worker", codes: tuple[str, ...] = (MINE,)):
     extra = {"neighbourhood_codes": list(codes)} if role == "worker" else {}
     if role == "municipality":
         extra = {"municipality_code": "GM0164"}
-    return create_user(email, PASSWORD, role, email.split("@")[0].title(), **extra)
+    user = create_user(email, PASSWORD, role, email.split("@")[0].title(), **extra)
+    enrol(user)  # staff sign in with a second factor (tests/staff_login.py)
+    db.session.commit()
+    return user
 
 
 def person(code: str = MINE, *, days_active: int | None = 10, **overrides):
@@ -111,5 +115,5 @@ def vouch(resident, worker, *, revoked: bool = False):
 
 
 def sign_in(client, email: str) -> None:
-    response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    response = staff_login.sign_in(client, email, PASSWORD)
     assert response.status_code == 302

@@ -31,6 +31,17 @@ class TokenRequestSchema(Schema):
     label = fields.String(
         load_default="API", metadata={"description": "a name for the token, e.g. 'my phone'"}
     )
+    otp = fields.String(
+        load_default=None,
+        load_only=True,
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "staff accounts (worker, municipality, admin) only, and required "
+            "for them: the current 6-digit code from their authenticator app, or one of "
+            "their recovery codes (each works once). Missing or wrong: 401, the same answer "
+            "as a wrong password."
+        },
+    )
 
 
 class TokenSchema(Schema):
@@ -66,11 +77,14 @@ class Tokens(MethodView):
     @public  # the email and password in the body are the credentials
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, NewTokenSchema)
-    @blp.alt_response(401, description="email or password is not correct")
+    @blp.alt_response(
+        401, description="email or password is not correct (staff: or otp missing or wrong)"
+    )
     def post(self, body):
-        """Sign in with email and password and get a new API token (shown once)."""
+        """Sign in with email and password (staff: and `otp`) and get a new API token (shown
+        once)."""
         token, secret = create_api_token_with_password(
-            body["email"], body["password"], body["label"]
+            body["email"], body["password"], body["label"], body["otp"]
         )
         return {
             "id": token.id,
@@ -136,9 +150,14 @@ class RegisteredSchema(Schema):
 
 
 REGISTERED = (
-    "Registration received. If the address had no account yet, it is ready: get a token at "
-    "/api/v1/auth/tokens. If it had one, we have emailed its owner."
+    "Registration received. We have sent an email to the address. A new account works once "
+    "the link in that email is followed; then get a token at /api/v1/auth/tokens. If the "
+    "address already had an account, its owner was told instead."
 )
+
+
+def _link_template(endpoint: str) -> str:
+    return url_for(endpoint, token="TOKEN", _external=True).replace("TOKEN", "{token}")
 
 
 @blp.route("/register")
@@ -149,9 +168,15 @@ class Register(MethodView):
     @blp.arguments(RegistrationSchema)
     @blp.response(202, RegisteredSchema)
     def post(self, body):
-        """Register as a resident (consent required); then get a token at /auth/tokens.
+        """Register as a resident (consent required); confirm the address with the emailed
+        link, then get a token at /auth/tokens.
 
         The answer is the same whether or not the address already has an account (its owner
-        is told by email instead), so nobody learns which addresses are registered."""
-        register_resident_quietly(**body)
+        is told by email instead), so nobody learns which addresses are registered. Until the
+        link is followed the account cannot get a token (401, as a wrong password)."""
+        register_resident_quietly(
+            _link_template("registration.confirm"),
+            _link_template("auth.reset_password"),
+            **body,
+        )
         return {"message": REGISTERED}

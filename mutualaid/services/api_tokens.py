@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotAuthenticated, NotFound
 from ..extensions import db
 from ..models import SecretToken, User
 from ..models.base import utcnow
 from .accounts import authenticate
 from .audit import record_event
+from .second_factor import is_enrolled, needs_second_factor, verify_second_factor
 from .tokens import issue_token
 from .transactions import commit
 from .validation import require_text
 
+WRONG_PASSWORD = "email or password is not correct"  # as services/accounts.authenticate
 # A person rarely needs many: a cap stops a script from filling the table.
 MAX_LIVE_TOKENS = 20
 
@@ -46,10 +48,23 @@ def create_api_token(user_id: int, label: str) -> tuple[SecretToken, str]:
     return token, secret
 
 
-def create_api_token_with_password(email: str, password: str, label: str) -> tuple:
-    """Sign in with email and password and get a new API token (for apps and scripts)."""
+def create_api_token_with_password(
+    email: str, password: str, label: str, otp: str | None = None
+) -> tuple:
+    """Sign in with email and password and get a new API token (for apps and scripts).
+
+    Staff accounts also need `otp`: a current code from their app or a recovery code. A
+    missing or wrong one gets the very answer of a wrong password (nothing tells an account
+    is staff)."""
     label = require_text("label", label, max_length=80)
     user = authenticate(email, password)
+    if needs_second_factor(user):
+        try:
+            if not otp or not is_enrolled(user):
+                raise NotAuthenticated(WRONG_PASSWORD, field="password")
+            verify_second_factor(user.id, otp)
+        except NotAuthenticated:
+            raise NotAuthenticated(WRONG_PASSWORD, field="password") from None
     return create_api_token(user.id, label)
 
 

@@ -22,6 +22,8 @@ from .transactions import commit, flush
 # API tokens carry a readable prefix so a leaked one is recognisable in a scanner or log.
 API_TOKEN_PREFIX = "ma_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Codes people copy from paper or a screen: short, no look-alikes, spaces/dashes/case ignored.
+READABLE_CODES = ("activation", "tie_invite", "recovery")
 
 
 def hash_secret(secret: str) -> str:
@@ -33,7 +35,7 @@ def new_secret(purpose: str) -> str:
     """A fresh random secret: long for links and API tokens, short and readable for codes."""
     if purpose == "api":
         return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    if purpose in ("activation", "tie_invite"):
+    if purpose in READABLE_CODES:
         # 10 characters from an alphabet without look-alikes (0/O, 1/I/L): easy on paper.
         alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
         return "".join(secrets.choice(alphabet) for _ in range(10))
@@ -58,7 +60,7 @@ def issue_token(
     if purpose not in TOKEN_PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
     secret = new_secret(purpose)
-    stored = normalise_code(secret) if purpose in ("activation", "tie_invite") else secret
+    stored = normalise_code(secret) if purpose in READABLE_CODES else secret
     token = SecretToken(
         purpose=purpose,
         token_hash=hash_secret(stored),
@@ -79,7 +81,7 @@ def find_live_token(purpose: str, secret: str, *, now: datetime | None = None) -
     The message never says which of those was the reason, nor whose token it was.
     """
     now = now or utcnow()
-    stored = normalise_code(secret) if purpose in ("activation", "tie_invite") else secret
+    stored = normalise_code(secret) if purpose in READABLE_CODES else secret
     token = db.session.scalar(
         select(SecretToken).where(
             SecretToken.token_hash == hash_secret(stored), SecretToken.purpose == purpose

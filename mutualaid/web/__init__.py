@@ -7,7 +7,9 @@ from .admin import bp as admin_bp
 from .auth import bp as auth_bp
 from .main import bp as main_bp
 from .municipality import bp as municipality_bp
+from .registration import bp as registration_bp
 from .residents import bp as residents_bp
+from .second_factor import bp as second_factor_bp
 from .workers import bp as workers_bp
 
 
@@ -15,6 +17,8 @@ def register_web(app: Flask) -> None:
     """Register the web blueprints."""
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(second_factor_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(workers_bp)
     app.register_blueprint(residents_bp)

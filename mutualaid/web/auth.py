@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
-from werkzeug.routing import BuildError
+from flask_login import current_user, logout_user
 
 from ..errors import DomainError, NotAuthenticated
 from ..extensions import limiter
@@ -15,29 +12,16 @@ from ..models.vocab import ROLES
 from ..services.account_mail import register_resident_quietly, request_password_reset
 from ..services.accounts import authenticate, check_reset_token, sign_out_everywhere
 from ..services.accounts import reset_password as reset_password_with_token
+from ..services.second_factor import is_enrolled, needs_second_factor
 from .access import public, roles_required
 from .account_text import MESSAGES, account_errors
 from .forms import LoginForm
 from .residents.common import CHANNEL_LABELS, LANGUAGE_LABELS
+from .signin import begin_session, safe_next, start_pending
+
+__all__ = ["begin_session", "bp"]
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-
-def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site (no open redirects)."""
-    if target and not urlsplit(target).netloc and target.startswith("/"):
-        return target
-    return url_for("main.home")
-
-
-def begin_session(user) -> None:
-    """Sign in on a fresh session: nothing from before the sign-in carries over (session
-    fixation), except the language the visitor chose."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-    login_user(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -51,8 +35,13 @@ def login():
         except NotAuthenticated:
             form.password.errors.append(_("Email address or password is not correct."))
         else:
+            if needs_second_factor(user):
+                # Staff: no session yet. First the code from their app (or set one up).
+                start_pending(user, request.args.get("next"))
+                step = "second_factor.code" if is_enrolled(user) else "second_factor.setup"
+                return redirect(url_for(step))
             begin_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -93,37 +82,35 @@ def registration_values(form) -> dict:
     }
 
 
-def _after_registering() -> str:
-    """Next stop: the address page (another team's), else my details."""
-    try:
-        return url_for("residents.location")
-    except BuildError:
-        return url_for("residents.account")
+def link_template(endpoint: str) -> str:
+    """An emailed link's full URL with `{token}` where the secret goes (url_for would escape
+    the braces)."""
+    return url_for(endpoint, token="TOKEN", _external=True).replace("TOKEN", "{token}")
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute", methods=["POST"])
 def register():
-    """Create a resident account (with consent), sign in and go on to the address."""
+    """Create a resident account (with consent); it works once the emailed link is followed."""
     errors: dict = {}
     data: dict = {"languages": ["nl"], "channels": ["message"]}
     if request.method == "POST":
         values = registration_values(request.form)
         data = {k: v for k, v in values.items() if k != "password"}
         try:
-            user = register_resident_quietly(**values)
+            register_resident_quietly(
+                link_template("registration.confirm"),
+                link_template("auth.reset_password"),
+                **values,
+            )
         except DomainError as exc:
             errors = account_errors(exc)
         else:
-            # The same answer whether or not the address already had an account; its owner
-            # is told by email. Only a new account is signed in.
-            if user is None:
-                flash(_("Check your email: we have sent you a message about your registration."))
-            else:
-                begin_session(user)
-                flash(_("Welcome! Your account is ready. Now tell us where you live."))
-            return redirect(_after_registering())
+            # The same answer whether or not the address already had an account: a new one
+            # gets a confirmation link by email, the owner of a taken one a notice. Nobody is
+            # signed in here.
+            return redirect(url_for("registration.check_email"))
     page = render_template(
         "auth/register.html",
         data=data,
