@@ -7,6 +7,7 @@ from .followup import ContactNote, FollowUpAction, ProblemReport
 from .geo import GeocodeResult, Neighbourhood
 from .matching import SCORE_PARTS, Match, MatchingRun, RankerVersion, TrustTie
 from .messaging import Message
+from .monitoring import MonitoringFact, MonitoringRollupState
 from .notifications import Notification
 from .people import (
     ConsentRecord,
@@ -30,6 +31,8 @@ __all__ = [
     "Match",
     "MatchingRun",
     "Message",
+    "MonitoringFact",
+    "MonitoringRollupState",
     "Neighbourhood",
     "Notification",
     "Offer",

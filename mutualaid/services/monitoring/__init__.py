@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from ...errors import NotAllowed, NotFound
 from ...extensions import db
-from ...models import HelpRequest, Match, Neighbourhood, Offer, Resident
+from ...models import Category, Neighbourhood
 from .queries import municipalities
 from .report import COUNT_MEASURES, DERIVED_MEASURES, MEASURES, Figure, Report, build_report
+from .rollup import ensure_fresh
 from .svg import MapArea
 
 __all__ = [
@@ -86,21 +87,23 @@ def monitoring_report(
             end=end,
             today=today,
             threshold=threshold,
+            source="rollup_as_is",
         )
         _cache.put(key, report)
     return report
 
 
 def data_version() -> tuple:
-    """Changes whenever a row the monitoring counts is added or changed (one indexed query)."""
-    parts = []
-    for model in (HelpRequest, Match, Offer, Resident):
-        parts += [
-            select(func.max(model.updated_at)).scalar_subquery(),
-            select(func.max(model.id)).scalar_subquery(),
-        ]
-    parts.append(select(func.max(Neighbourhood.imported_at)).scalar_subquery())
-    return tuple(db.session.execute(select(*parts)).one())
+    """Changes whenever the figures can change: the rollup's version (after bringing it up to
+    date if it is older than its maximum age, see `rollup.py`), the neighbourhood import and
+    the categories. Between refreshes of the rollup, reports come from the cache."""
+    version = ensure_fresh()
+    parts = (
+        select(func.max(Neighbourhood.imported_at)).scalar_subquery(),
+        select(func.count(Category.id)).scalar_subquery(),
+        select(func.max(Category.id)).scalar_subquery(),
+    )
+    return (version, *db.session.execute(select(*parts)).one())
 
 
 class _ReportCache:

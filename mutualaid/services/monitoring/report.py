@@ -12,13 +12,14 @@ suppressed as one problem, whichever of them is asked for (`periods.linked_group
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
 from ...errors import NotFound
-from . import queries
+from . import queries, rollup
 from .periods import LEVELS, bounds, linked_groups, period_label, resolve_range
 from .suppression import Equation, suppress
 
@@ -106,9 +107,19 @@ def build_report(
     end: date | None,
     today: date,
     threshold: int,
+    source: str = "rollup",
 ) -> Report:
-    """Figures of one municipality (NotFound if none of its neighbourhoods are imported)."""
+    """Figures of one municipality (NotFound if none of its neighbourhoods are imported).
+
+    `source`: "rollup" reads the daily rollup after bringing it up to date if it is older
+    than its maximum age; "rollup_as_is" reads it as it is (the caller just did that);
+    "direct" computes from the live tables (`queries`), the reference the rollup must equal.
+    """
     from ...errors import Invalid
+
+    if source == "rollup":
+        rollup.ensure_fresh()
+    reader = queries if source == "direct" else rollup
 
     if level not in LEVELS:
         raise Invalid(
@@ -140,14 +151,14 @@ def build_report(
     report = Report(top, level, period, starts, threshold, areas, cats)
 
     tree = _Tree(areas)
-    data = {period: _fetch(municipality_code, period, lower, upper)}
+    data = {period: _fetch(reader, municipality_code, period, lower, upper)}
     wanted = {(period, p) for p in starts}
     for group in linked_groups(period, starts):
         if len(group) > 1:
             # An aligned month and its weeks: both granularities are needed in full.
             month = group[-1][1]
             for kind in ("week", "month"):
-                extra = _fetch(municipality_code, kind, *bounds(month, month, "month"))
+                extra = _fetch(reader, municipality_code, kind, *bounds(month, month, "month"))
                 merged = data.setdefault(kind, {k: {} for k in extra})
                 for key, values in extra.items():
                     merged[key].update(values)
@@ -159,18 +170,19 @@ ADDITIVE = ("requests_matched", "requests_completed", "new_helpers")  # weeks ad
 DISTINCT = ("active_helpers", "repeat_requesters")  # a person counts once per period
 
 
-def _fetch(code: str, period: str, lower, upper) -> dict:
-    """Every measure's grid for one granularity and range, by period."""
+def _fetch(reader, code: str, period: str, lower, upper) -> dict:
+    """Every measure's grid for one granularity and range, by period (`reader`: the rollup
+    module or the direct queries; both answer the same)."""
     args = (code, period, lower, upper)
-    matched, medians = queries.matched_and_medians(*args)
+    matched, medians = reader.matched_and_medians(*args)
     return {
-        "opened": _by_period(queries.requests_opened_by_category(*args)),
+        "opened": _by_period(reader.requests_opened_by_category(*args)),
         "medians": medians,
         "requests_matched": _by_period(matched),
-        "requests_completed": _by_period(queries.requests_completed(*args)),
-        "active_helpers": _by_period(queries.active_helpers(*args)),
-        "new_helpers": _by_period(queries.new_helpers(*args)),
-        "repeat_requesters": _by_period(queries.repeat_requesters(*args)),
+        "requests_completed": _by_period(reader.requests_completed(*args)),
+        "active_helpers": _by_period(reader.active_helpers(*args)),
+        "new_helpers": _by_period(reader.new_helpers(*args)),
+        "repeat_requesters": _by_period(reader.repeat_requesters(*args)),
     }
 
 
@@ -209,7 +221,7 @@ def _solve_opened(report, tree, code_of, data, group, wanted, link) -> None:
         v, e = _opened_table(tree, code_of, data[kind]["opened"].get(p, {}), cats, member)
         values.update(v)
         equations += e
-    hidden = suppress(values, equations, report.threshold)
+    hidden = _suppress(values, equations, report.threshold)
     for (member, col, a), value in values.items():
         if member in wanted:
             figure = _figure(value, (member, col, a) in hidden)
@@ -227,7 +239,39 @@ def _solve_counts(report, tree, code_of, data, measure, members, wanted, links) 
         rolled = tree.roll_up({code_of[nid]: n for nid, n in grid.items()})
         values.update({(member, "count", a): rolled[a] for a in tree.order})
         equations += tree.equations(lambda a, m=member: (m, "count", a))
-    _keep(report, measure, values, suppress(values, equations, report.threshold), wanted)
+    _keep(report, measure, values, _suppress(values, equations, report.threshold), wanted)
+
+
+class _SuppressionMemo:
+    """Which cells a table hides depends only on the table (its cells, values, equations and
+    the threshold), so a table seen before is not solved again: after the data changed, only
+    the periods whose counts changed (usually the current week or month) cost a solve."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, values: dict, equations: list, threshold: int) -> frozenset:
+        key = (tuple(values.items()), tuple(equations), threshold)
+        with self._lock:
+            hidden = self._items.get(key)
+            if hidden is not None:
+                self._items.move_to_end(key)
+                return hidden
+        hidden = frozenset(suppress(values, equations, threshold))
+        with self._lock:
+            self._items[key] = hidden
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return hidden
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_suppress = _SuppressionMemo()
 
 
 def _keep(report: Report, measure: str, values: dict, hidden: set, wanted) -> None:
