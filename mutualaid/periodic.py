@@ -50,6 +50,19 @@ def periodic_tasks(config: dict) -> tuple[PeriodicTask, ...]:
             "default",
             24 * 3600,
         ),
+        # The daily rollup the municipal monitoring reads: changes every minute, all once a day.
+        PeriodicTask(
+            "monitoring_rollup",
+            "mutualaid.services.monitoring.rollup.refresh_job",
+            "default",
+            int(config.get("MONITORING_ROLLUP_SECONDS", 60)),
+        ),
+        PeriodicTask(
+            "monitoring_rollup_rebuild",
+            "mutualaid.services.monitoring.rollup.rebuild_job",
+            "default",
+            24 * 3600,
+        ),
         PeriodicTask(
             "notification_waves",
             "mutualaid.jobs.advance_notification_waves",
