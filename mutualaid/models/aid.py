@@ -159,3 +159,4 @@ class Offer(TimestampMixin, db.Model):
 
     helper = relationship("Resident")
     categories = relationship("Category", secondary="offer_categories")
+    neighbourhood = relationship("Neighbourhood")

@@ -8,6 +8,7 @@ Someone else's request or offer is NotFound.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import Invalid
 from ..extensions import db
@@ -24,6 +25,16 @@ _BAND_LABELS = {
     "en": ("less than 500 m", "500 m to 1 km", "1 to 2 km", "2 to 5 km", "more than 5 km"),
 }
 MAX_PER_PAGE = 100
+# What the request and offer views read besides the row, loaded with it (the neighbourhood's
+# name only, not its boundary): a list of them costs a fixed number of statements.
+REQUEST_LIST_LOADS = (
+    joinedload(HelpRequest.category),
+    joinedload(HelpRequest.neighbourhood).load_only(Neighbourhood.id, Neighbourhood.name),
+)
+OFFER_VIEW_LOADS = (
+    selectinload(Offer.categories),
+    joinedload(Offer.neighbourhood).load_only(Neighbourhood.id, Neighbourhood.name),
+)
 
 
 def language_or_default(language: str | None) -> str:
@@ -126,16 +137,40 @@ def neighbourhood_name(neighbourhood_id: int | None) -> str | None:
     return neighbourhood.name if neighbourhood else None
 
 
-def request_view(request: HelpRequest, language: str = "nl") -> dict:
-    """The requester's own view of a request (their own data, so the address too)."""
-    category = db.session.get(Category, request.category_id)
-    counts = dict(
+def match_counts(request_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per request: how many of its matches are in each status (one grouped statement)."""
+    counts: dict[int, dict[str, int]] = {}
+    if request_ids:
+        for request_id, status, count in db.session.execute(
+            select(Match.request_id, Match.status, func.count())
+            .where(Match.request_id.in_(request_ids))
+            .group_by(Match.request_id, Match.status)
+        ):
+            counts.setdefault(request_id, {})[status] = count
+    return counts
+
+
+def active_match_counts(offer_ids: list[int]) -> dict[int, int]:
+    """Per offer: how many of its matches are invited or accepted (one grouped statement)."""
+    if not offer_ids:
+        return {}
+    return dict(
         db.session.execute(
-            select(Match.status, func.count())
-            .where(Match.request_id == request.id)
-            .group_by(Match.status)
+            select(Match.offer_id, func.count(Match.id))
+            .where(Match.offer_id.in_(offer_ids), Match.status.in_(("invited", "accepted")))
+            .group_by(Match.offer_id)
         ).all()
     )
+
+
+def request_view(
+    request: HelpRequest, language: str = "nl", counts: dict[str, int] | None = None
+) -> dict:
+    """The requester's own view of a request (their own data, so the address too).
+    `counts`: its matches per status when a list already counted them (`match_counts`)."""
+    category = request.category
+    if counts is None:
+        counts = match_counts([request.id]).get(request.id, {})
     return {
         "id": request.id,
         "status": request.status,
@@ -158,7 +193,7 @@ def request_view(request: HelpRequest, language: str = "nl") -> dict:
         "lat": request.lat,
         "lon": request.lon,
         "location_source": request.location_source,
-        "neighbourhood": neighbourhood_name(request.neighbourhood_id),
+        "neighbourhood": request.neighbourhood.name if request.neighbourhood else None,
         "registered_by_worker": request.registered_by_user_id is not None,
         "suggestions": counts.get("suggested", 0),
         "invited": counts.get("invited", 0),
@@ -169,13 +204,11 @@ def request_view(request: HelpRequest, language: str = "nl") -> dict:
     }
 
 
-def offer_view(offer: Offer, language: str = "nl") -> dict:
-    """The helper's own view of an offer."""
-    active = db.session.scalar(
-        select(func.count(Match.id)).where(
-            Match.offer_id == offer.id, Match.status.in_(("invited", "accepted"))
-        )
-    )
+def offer_view(offer: Offer, language: str = "nl", active: int | None = None) -> dict:
+    """The helper's own view of an offer. `active`: its invited and accepted matches when a
+    list already counted them (`active_match_counts`)."""
+    if active is None:
+        active = active_match_counts([offer.id]).get(offer.id, 0)
     return {
         "id": offer.id,
         "categories": [c.code for c in offer.categories],
@@ -189,7 +222,7 @@ def offer_view(offer: Offer, language: str = "nl") -> dict:
         "is_active": offer.is_active,
         "lat": offer.lat,
         "lon": offer.lon,
-        "neighbourhood": neighbourhood_name(offer.neighbourhood_id),
+        "neighbourhood": offer.neighbourhood.name if offer.neighbourhood else None,
         "active_matches": active or 0,
         "created_at": offer.created_at,
         "updated_at": offer.updated_at,
@@ -200,11 +233,14 @@ def my_requests(resident_id: int, page: int = 1, per_page: int = 20, language: s
     """The resident's requests, newest first, one page: {items, page, per_page, total}."""
     statement = (
         select(HelpRequest)
+        .options(*REQUEST_LIST_LOADS)
         .where(HelpRequest.requester_id == resident_id)
         .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
     )
     rows, total = paginate(statement, page, per_page)
-    return page_of([request_view(r, language) for r in rows], page, per_page, total)
+    counts = match_counts([r.id for r in rows])
+    items = [request_view(r, language, counts.get(r.id, {})) for r in rows]
+    return page_of(items, page, per_page, total)
 
 
 def get_request(request_id: int, resident_id: int, language: str = "nl") -> dict:
@@ -216,11 +252,14 @@ def my_offers(resident_id: int, page: int = 1, per_page: int = 20, language: str
     """The resident's offers, newest first, one page: {items, page, per_page, total}."""
     statement = (
         select(Offer)
+        .options(*OFFER_VIEW_LOADS)
         .where(Offer.helper_id == resident_id)
         .order_by(Offer.created_at.desc(), Offer.id.desc())
     )
     rows, total = paginate(statement, page, per_page)
-    return page_of([offer_view(o, language) for o in rows], page, per_page, total)
+    active = active_match_counts([o.id for o in rows])
+    items = [offer_view(o, language, active.get(o.id, 0)) for o in rows]
+    return page_of(items, page, per_page, total)
 
 
 def get_offer(offer_id: int, resident_id: int, language: str = "nl") -> dict:

@@ -9,13 +9,21 @@ from sqlalchemy import or_, select
 from ..errors import Invalid
 from ..extensions import db
 from ..matching.geo import haversine_m
-from ..models import Category, HelpRequest, Match, Offer, OfferCategory, Resident, ResidentBlock
+from ..models import (
+    Category,
+    HelpRequest,
+    Match,
+    Neighbourhood,
+    Offer,
+    OfferCategory,
+    Resident,
+    ResidentBlock,
+)
 from .aid_views import (
     DISTANCE_BANDS,
     category_name,
     distance_band,
     distance_band_label,
-    neighbourhood_name,
     page_of,
     require_page,
     when_view,
@@ -114,19 +122,42 @@ def open_requests_near(
             )
         ).all()
     )
-    items = [_open_request_view(r, d, mine.get(r.id), language) for d, r in chosen]
+    # The page's categories and neighbourhood names in one statement each (not one per row).
+    categories = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Category).where(Category.id.in_({r.category_id for _, r in chosen}))
+        )
+    }
+    names = dict(
+        db.session.execute(
+            select(Neighbourhood.id, Neighbourhood.name).where(
+                Neighbourhood.id.in_({r.neighbourhood_id for _, r in chosen} - {None})
+            )
+        ).all()
+    )
+    items = [
+        _open_request_view(r, d, mine.get(r.id), language, categories[r.category_id], names)
+        for d, r in chosen
+    ]
     return page_of(items, page, per_page, len(near))
 
 
-def _open_request_view(request: HelpRequest, distance: float, mine, language: str) -> dict:
-    category = db.session.get(Category, request.category_id)
+def _open_request_view(
+    request: HelpRequest,
+    distance: float,
+    mine,
+    language: str,
+    category: Category,
+    names: dict[int, str],
+) -> dict:
     return {
         "request_id": request.id,
         "category": category.code,
         "category_name": category_name(category, language),
         "distance_band": distance_band(distance),
         "distance_label": distance_band_label(distance, language),
-        "neighbourhood": neighbourhood_name(request.neighbourhood_id),
+        "neighbourhood": names.get(request.neighbourhood_id),
         "when": when_view(request, language),
         "urgency": request.urgency,
         "needs_vog": request.needs_vog,

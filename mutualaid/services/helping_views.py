@@ -10,13 +10,14 @@ other chose. Someone else's match or request is NotFound.
 from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..errors import NotFound
 from ..extensions import db
 from ..models import (
-    Category,
     HelpRequest,
     Match,
+    Neighbourhood,
     Notification,
     Resident,
 )
@@ -26,12 +27,23 @@ from .aid_views import (
     category_name,
     distance_band_label,
     language_or_default,
-    neighbourhood_name,
     when_view,
 )
 
 HELP_WANTED = "help_wanted"  # the notification kind of a wave (services/notifications.py)
 SHOWN_SUGGESTION_STATUSES = ("suggested", "invited", "accepted", "done")
+
+# What `match_view` reads of a request besides its own row: its category, its requester and
+# its neighbourhood's name (not the boundary). Loaded with the request, in the same statement.
+REQUEST_VIEW_LOADS = (
+    joinedload(HelpRequest.category),
+    joinedload(HelpRequest.requester),
+    joinedload(HelpRequest.neighbourhood).load_only(Neighbourhood.id, Neighbourhood.name),
+)
+MATCH_VIEW_LOADS = (
+    joinedload(Match.helper),
+    joinedload(Match.request).options(*REQUEST_VIEW_LOADS),
+)
 
 
 def first_name(resident: Resident | None) -> str:
@@ -43,8 +55,7 @@ def first_name(resident: Resident | None) -> str:
 
 def side_of(match: Match, resident_id: int) -> str:
     """'requester' or 'helper'; NotFound when the resident is neither (someone else's match)."""
-    request = db.session.get(HelpRequest, match.request_id)
-    if request.requester_id == resident_id:
+    if match.request.requester_id == resident_id:
         return "requester"
     if match.helper_id == resident_id:
         return "helper"
@@ -53,10 +64,34 @@ def side_of(match: Match, resident_id: int) -> str:
 
 def party_match(match_id: int, resident_id: int) -> tuple[Match, str]:
     """The match and the resident's side in it; NotFound for a missing or someone else's."""
-    match = db.session.get(Match, match_id)
+    match = db.session.get(Match, match_id, options=MATCH_VIEW_LOADS)
     if match is None:
         raise NotFound(f"match {match_id} does not exist", field="match_id")
     return match, side_of(match, resident_id)
+
+
+def _asked_in_a_wave():
+    """A column for a select of matches: was this helper asked about this request in a wave."""
+    return (
+        select(Notification.id)
+        .where(
+            Notification.kind == HELP_WANTED,
+            Notification.request_id == Match.request_id,
+            Notification.resident_id == Match.helper_id,
+        )
+        .exists()
+        .label("asked_in_a_wave")
+    )
+
+
+def load_for_views(statement) -> list[tuple[Match, bool]]:
+    """The matches of a `select(Match)` with everything `match_view` needs, in one statement:
+    each with its request, category, requester, helper, neighbourhood name and whether the
+    helper was asked in a wave (pass that on as `asked`)."""
+    rows = db.session.execute(
+        statement.add_columns(_asked_in_a_wave()).options(*MATCH_VIEW_LOADS)
+    ).all()
+    return [(match, bool(asked)) for match, asked in rows]
 
 
 def was_asked_in_a_wave(match: Match) -> bool:
@@ -72,20 +107,21 @@ def was_asked_in_a_wave(match: Match) -> bool:
     )
 
 
-def awaiting_side(match: Match) -> str | None:
-    """Whose yes the match waits for: 'helper', 'requester' or None."""
+def awaiting_side(match: Match, asked: bool | None = None) -> str | None:
+    """Whose yes the match waits for: 'helper', 'requester' or None. `asked`: whether the
+    helper was asked in a wave, when already known (else it is looked up when needed)."""
     if match.status == "invited":
         return "requester" if match.invited_by == "helper" else "helper"
     if match.status == "suggested" and (
-        match.invited_by == "service" or was_asked_in_a_wave(match)
+        match.invited_by == "service" or (was_asked_in_a_wave(match) if asked is None else asked)
     ):
         return "helper"
     return None
 
 
-def allowed_actions(match: Match, side: str) -> list[str]:
+def allowed_actions(match: Match, side: str, asked: bool | None = None) -> list[str]:
     """What this side can do with the match now (the pages show these buttons)."""
-    awaiting = awaiting_side(match)
+    awaiting = awaiting_side(match, asked)
     actions: list[str] = []
     if awaiting == side:
         actions += ["accept", "decline"]
@@ -141,13 +177,17 @@ def _address(request: HelpRequest, requester: Resident) -> dict:
     }
 
 
-def match_view(match: Match, side: str, language: str = "nl") -> dict:
-    """One match as `side` may see it (see the module docstring for what is private)."""
+def match_view(match: Match, side: str, language: str = "nl", asked: bool | None = None) -> dict:
+    """One match as `side` may see it (see the module docstring for what is private).
+
+    Reads the match's request, category, requester, helper and neighbourhood through its
+    relationships: lists load them with `load_for_views` (which also gives `asked`), so a
+    page of matches costs one statement, not a few per match."""
     language = language_or_default(language)
-    request = db.session.get(HelpRequest, match.request_id)
-    category = db.session.get(Category, request.category_id)
-    requester = db.session.get(Resident, request.requester_id)
-    helper = db.session.get(Resident, match.helper_id)
+    request = match.request
+    category = request.category
+    requester = request.requester
+    helper = match.helper
     other = helper if side == "requester" else requester
     view = {
         "match_id": match.id,
@@ -162,13 +202,13 @@ def match_view(match: Match, side: str, language: str = "nl") -> dict:
         "description": request.description,
         "urgency": request.urgency,
         "when": when_view(request, language),
-        "neighbourhood": neighbourhood_name(request.neighbourhood_id),
+        "neighbourhood": request.neighbourhood.name if request.neighbourhood else None,
         **approximate_distance(match.distance_m, language),
         "distance_band": distance_band_label(match.distance_m, language),
         "explanation": _explanation(match, language) if side == "requester" else None,
         "invited_by": match.invited_by,
-        "awaiting": awaiting_side(match),
-        "actions": allowed_actions(match, side),
+        "awaiting": awaiting_side(match, asked),
+        "actions": allowed_actions(match, side, asked),
         "invited_at": match.invited_at,
         "accepted_at": match.accepted_at,
         "done_at": match.done_at,
@@ -198,24 +238,27 @@ def match_detail(match_id: int, resident_id: int, language: str = "nl") -> dict:
 def suggestions_for_request(request_id: int, requester_id: int, language: str = "nl") -> list[dict]:
     """The ranked helpers for the requester's own request: first name, rounded distance,
     explanation and status (suggested, invited, accepted, done); best first."""
-    request = db.session.get(HelpRequest, request_id)
+    request = db.session.get(HelpRequest, request_id, options=REQUEST_VIEW_LOADS)
     if request is None or request.requester_id != requester_id:
         raise NotFound(f"request {request_id} does not exist", field="request_id")
-    matches = db.session.scalars(
-        select(Match)
+    # The request (with its category, requester, neighbourhood) is in the session already:
+    # only the helpers are joined.
+    rows = db.session.execute(
+        select(Match, _asked_in_a_wave())
+        .options(joinedload(Match.helper))
         .where(Match.request_id == request_id, Match.status.in_(SHOWN_SUGGESTION_STATUSES))
         .order_by(Match.rank.is_(None), Match.rank, Match.score.desc(), Match.id)
     ).all()
     order = {s: i for i, s in enumerate(("accepted", "done", "invited", "suggested"))}
-    matches = sorted(matches, key=lambda m: order[m.status])  # stable: keeps the rank order
+    rows = sorted(rows, key=lambda row: order[row[0].status])  # stable: keeps the rank order
     seen: set[int] = set()  # a helper with two fitting offers is shown once, at their best
-    shown = [m for m in matches if not (m.helper_id in seen or seen.add(m.helper_id))]
-    return [match_view(m, "requester", language) for m in shown]
+    shown = [(m, a) for m, a in rows if not (m.helper_id in seen or seen.add(m.helper_id))]
+    return [match_view(m, "requester", language, bool(a)) for m, a in shown]
 
 
-def _invitation_view(match: Match, language: str) -> dict:
+def _invitation_view(match: Match, language: str, asked: bool | None = None) -> dict:
     """An invitation as the helper sees it: what, roughly where, when; no name or address."""
-    view = match_view(match, "helper", language)
+    view = match_view(match, "helper", language, asked)
     keep = (
         "match_id",
         "request_id",
@@ -240,7 +283,7 @@ def invitations_for_helper(helper_id: int, language: str = "nl") -> list[dict]:
     asked = select(Notification.request_id).where(
         Notification.kind == HELP_WANTED, Notification.resident_id == helper_id
     )
-    matches = db.session.scalars(
+    rows = load_for_views(
         select(Match)
         .join(HelpRequest, HelpRequest.id == Match.request_id)
         .where(
@@ -255,5 +298,5 @@ def invitations_for_helper(helper_id: int, language: str = "nl") -> list[dict]:
             ),
         )
         .order_by(Match.status_changed_at.desc(), Match.id.desc())
-    ).all()
-    return [_invitation_view(m, language) for m in matches]
+    )
+    return [_invitation_view(m, language, asked) for m, asked in rows]

@@ -74,7 +74,7 @@ def thread(match_id: int, resident_id: int) -> dict:
     Returns {"match_id", "status", "other_first_name", "can_write", "messages": [...]}."""
     match, side = party_match(match_id, resident_id)
     now = utcnow()
-    db.session.execute(
+    marked = db.session.execute(
         update(Message)
         .where(
             Message.match_id == match.id,
@@ -84,17 +84,15 @@ def thread(match_id: int, resident_id: int) -> dict:
         .values(read_at=now)
         .execution_options(synchronize_session=False)
     )
-    commit()
+    if marked.rowcount:  # nothing newly read (the usual re-read): nothing to commit
+        commit()
     messages = db.session.scalars(
         select(Message)
         .where(Message.match_id == match.id)
         .order_by(Message.created_at, Message.id)
         .execution_options(populate_existing=True)
     ).all()
-    request = db.session.get(HelpRequest, match.request_id)
-    other = db.session.get(
-        Resident, match.helper_id if side == "requester" else request.requester_id
-    )
+    other = match.helper if side == "requester" else match.request.requester
     return {
         "match_id": match.id,
         "status": match.status,

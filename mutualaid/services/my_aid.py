@@ -7,8 +7,17 @@ from sqlalchemy import and_, case, func, or_, select
 
 from ..extensions import db
 from ..models import HelpRequest, Match, Message, Offer
-from .aid_views import offer_view, page_of, paginate, request_view
-from .helping_views import invitations_for_helper, match_view, side_of
+from .aid_views import (
+    OFFER_VIEW_LOADS,
+    REQUEST_LIST_LOADS,
+    active_match_counts,
+    match_counts,
+    offer_view,
+    page_of,
+    request_view,
+    require_page,
+)
+from .helping_views import invitations_for_helper, load_for_views, match_view, side_of
 
 
 def _my_matches_statement(resident_id: int):
@@ -27,17 +36,20 @@ def _my_matches_statement(resident_id: int):
 def my_matches(resident_id: int, language: str = "nl") -> list[dict]:
     """Every match the resident is a side of (as requester or helper) that went beyond a
     suggestion, newest first."""
-    matches = db.session.scalars(_my_matches_statement(resident_id)).all()
-    return [match_view(m, side_of(m, resident_id), language) for m in matches]
+    rows = load_for_views(_my_matches_statement(resident_id))
+    return [match_view(m, side_of(m, resident_id), language, asked) for m, asked in rows]
 
 
 def my_matches_page(
     resident_id: int, page: int = 1, per_page: int = 20, language: str = "nl"
 ) -> dict:
     """One page of my_matches: {items, page, per_page, total}."""
-    rows, total = paginate(_my_matches_statement(resident_id), page, per_page)
-    items = [match_view(m, side_of(m, resident_id), language) for m in rows]
-    return page_of(items, page, per_page, total)
+    page, per_page = require_page(page, per_page)
+    statement = _my_matches_statement(resident_id)
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = load_for_views(statement.limit(per_page).offset((page - 1) * per_page))
+    items = [match_view(m, side_of(m, resident_id), language, asked) for m, asked in rows]
+    return page_of(items, page, per_page, total or 0)
 
 
 def my_threads(resident_id: int, language: str = "nl") -> list[dict]:
@@ -69,11 +81,21 @@ def my_threads(resident_id: int, language: str = "nl") -> list[dict]:
         .group_by(Message.match_id)
         .order_by(func.max(Message.created_at).desc())
     ).all()
+    loaded = (
+        dict(
+            (match.id, (match, asked))
+            for match, asked in load_for_views(
+                select(Match).where(Match.id.in_([row[0] for row in rows]))
+            )
+        )
+        if rows
+        else {}
+    )
     threads = []
     for match_id, last_at, count, unread in rows:
-        match = db.session.get(Match, match_id)
+        match, asked = loaded[match_id]
         side = side_of(match, resident_id)
-        view = match_view(match, side, language)
+        view = match_view(match, side, language, asked)
         threads.append(
             {
                 "match_id": match_id,
@@ -93,17 +115,21 @@ def my_overview(resident_id: int, language: str = "nl") -> dict:
     included."""
     requests = db.session.scalars(
         select(HelpRequest)
+        .options(*REQUEST_LIST_LOADS)
         .where(HelpRequest.requester_id == resident_id)
         .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
     ).all()
     offers = db.session.scalars(
         select(Offer)
+        .options(*OFFER_VIEW_LOADS)
         .where(Offer.helper_id == resident_id)
         .order_by(Offer.created_at.desc(), Offer.id.desc())
     ).all()
+    counts = match_counts([r.id for r in requests])
+    active = active_match_counts([o.id for o in offers])
     return {
-        "requests": [request_view(r, language) for r in requests],
-        "offers": [offer_view(o, language) for o in offers],
+        "requests": [request_view(r, language, counts.get(r.id, {})) for r in requests],
+        "offers": [offer_view(o, language, active.get(o.id, 0)) for o in offers],
         "matches": my_matches(resident_id, language),
         "invitations": invitations_for_helper(resident_id, language),
         "threads": my_threads(resident_id, language),
