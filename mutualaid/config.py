@@ -246,6 +246,10 @@ def load_config(instance_path: Path | None = None) -> dict:
         "SECOND_FACTOR_PENDING_SECONDS": _env_int("SECOND_FACTOR_PENDING_SECONDS", 300),
         # A password reset link works this many minutes (and once).
         "PASSWORD_RESET_MINUTES": _env_int("PASSWORD_RESET_MINUTES", 60),
+        # A self-registered account works once its email address is confirmed: the emailed link
+        # works this many hours (once); an account never confirmed is removed after N days.
+        "CONFIRM_EMAIL_HOURS": _env_int("CONFIRM_EMAIL_HOURS", 24),
+        "UNCONFIRMED_ACCOUNT_DAYS": _env_int("UNCONFIRMED_ACCOUNT_DAYS", 7),
         # Dotted path of an SmsChannel subclass (e.g. mutualaid.channels.LogSmsChannel); off if "".
         "SMS_CHANNEL": os.environ.get("SMS_CHANNEL", ""),
         "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", ""),

@@ -15,6 +15,7 @@ from rq import get_current_job
 
 from .services import (
     account_mail,
+    email_confirmation,
     geocoding,
     matching,
     notifications,
@@ -103,9 +104,14 @@ def send_password_reset(user_id: int | None, link_template: str) -> bool:
     return account_mail.send_password_reset(user_id, link_template)
 
 
-def send_registration_notice(user_id: int) -> bool:
+def send_registration_notice(user_id: int | None, link_template: str) -> bool:
     """Tell an account's owner that someone tried to register with their address."""
-    return account_mail.send_registration_notice(user_id)
+    return account_mail.send_registration_notice(user_id, link_template)
+
+
+def send_email_confirmation(user_id: int | None, link_template: str) -> bool:
+    """Mail a link that confirms a new account's email address; None does nothing."""
+    return email_confirmation.send_email_confirmation(user_id, link_template)
 
 
 def geocode_resident(resident_id: int) -> dict:
@@ -114,7 +120,9 @@ def geocode_resident(resident_id: int) -> dict:
 
 
 def anonymise_closed_requests() -> dict:
-    """Periodic: anonymise requests closed longer ago than RETENTION_DAYS."""
+    """Periodic: anonymise requests closed longer ago than RETENTION_DAYS, and remove accounts
+    never confirmed within UNCONFIRMED_ACCOUNT_DAYS."""
     result = retention.anonymise_closed_requests()
+    result["unconfirmed_accounts"] = retention.remove_unconfirmed_accounts()
     log.info("retention: %s", result)
     return result

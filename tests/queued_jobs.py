@@ -8,6 +8,7 @@ from mutualaid.background import get_queue
 ACCOUNT_MAIL_JOBS = (
     "mutualaid.jobs.send_password_reset",
     "mutualaid.jobs.send_registration_notice",
+    "mutualaid.jobs.send_email_confirmation",
 )
 
 

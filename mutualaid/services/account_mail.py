@@ -1,5 +1,6 @@
-"""Account mails, written and sent in background jobs: the password reset link and the notice
-that someone tried to register with an address that already has an account.
+"""Account mails, written and sent in background jobs: the password reset link, and after a
+registration either the link that confirms a new account's address (email_confirmation.py) or
+the notice that someone tried to register with an address that already has an account.
 
 The requests that queue them answer the same for known and unknown addresses and do the same
 work either way (one lookup, one job), so neither the answer nor its timing tells whether an
@@ -27,45 +28,73 @@ from .transactions import commit
 log = logging.getLogger(__name__)
 
 
-def register_resident_quietly(**values) -> User | None:
+def register_resident_quietly(
+    confirm_link_template: str, reset_link_template: str, **values
+) -> None:
     """Register a resident without revealing whether the email address already has an account.
 
-    A taken address is not an error here: its owner gets a mail (in a background job) saying
-    someone tried to register with it, and None comes back, so the caller answers the same as
-    for a new account. Other problems raise Invalid as in `register_resident`."""
+    Either way one background job mails the address and nothing comes back, so the caller
+    answers the same: a new account (not usable yet) gets a link to confirm the address; the
+    owner of a taken address gets a notice with a link to choose a new password. Problems with
+    the fields raise Invalid as in `register_resident`. The templates hold `{token}`."""
     try:
-        return register_resident(**values)
+        user = register_resident(**values)
     except Conflict as exc:
         if exc.field != "email":
             raise
-    # The same slow step as a new account (argon2), so the two take about as long.
-    hash_password(values.get("password") or "")
-    owner_id = db.session.scalar(
-        select(User.id).where(User.email == normalise_email(values["email"]))
-    )
+        # The same slow step as a new account (argon2), so the two take about as long.
+        hash_password(values.get("password") or "")
+        owner_id = db.session.scalar(
+            select(User.id).where(User.email == normalise_email(values["email"]))
+        )
+        job, args = "mutualaid.jobs.send_registration_notice", (owner_id, reset_link_template)
+    else:
+        job, args = "mutualaid.jobs.send_email_confirmation", (user.id, confirm_link_template)
     try:
-        enqueue("mutualaid.jobs.send_registration_notice", owner_id, queue="notifications")
-    except Exception:  # Redis down: the answer stays the same
-        log.warning("a registration notice could not be queued", exc_info=True)
-    return None
+        # Ids (and the link template, the same for everyone) only: never the address itself.
+        enqueue(job, *args, queue="notifications")
+    except Exception:  # Redis down: the answer stays the same; the person can ask again
+        log.warning("a registration mail could not be queued", exc_info=True)
 
 
-def send_registration_notice(user_id: int) -> bool:
-    """Mail an account's owner that someone tried to register with their address."""
-    user = db.session.get(User, user_id)
+def send_registration_notice(user_id: int | None, link_template: str) -> bool:
+    """Mail an account's owner that someone tried to register with their address, with a link
+    to choose a new password (which also finishes a registration never confirmed)."""
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_enabled:
         return False
+    minutes = current_app.config.get("PASSWORD_RESET_MINUTES", 60)
+    link = _reset_link(user, link_template, minutes)
     subject = "Iemand probeerde zich aan te melden / Someone tried to register"
+    if user.email_confirmed_at is None:
+        situation_nl = (
+            "U heeft zich al eerder aangemeld met dit adres, maar het nog niet bevestigd. Kies "
+            "met de link hieronder een wachtwoord: daarmee is uw aanmelding klaar."
+        )
+        situation_en = (
+            "You registered with this address before but did not confirm it yet. Choose a "
+            "password with the link above: that finishes your registration."
+        )
+    else:
+        situation_nl = (
+            "U heeft al een account, dus er is niets veranderd. Wachtwoord vergeten? Kies met "
+            "de link hieronder een nieuw wachtwoord."
+        )
+        situation_en = (
+            "You already have an account, so nothing changed. Forgot your password? Choose a "
+            "new one with the link above."
+        )
     body = (
         f"Hallo {user.display_name},\n\n"
-        "Iemand probeerde zich aan te melden met uw e-mailadres. U heeft al een account, dus "
-        "er is niets veranderd. Was u dit zelf? Log dan in, of vraag een nieuw wachtwoord aan "
-        "als u het niet meer weet. Was u het niet? Dan hoeft u niets te doen.\n\n"
+        f"Iemand probeerde zich aan te melden met uw e-mailadres. {situation_nl} De link werkt "
+        f"{minutes} minuten en maar één keer.\n\n"
+        f"{link}\n\n"
+        "Was u het niet? Dan hoeft u niets te doen.\n\n"
         "---\n"
-        "Someone tried to register with your email address. You already have an account, so "
-        "nothing changed. Was it you? Sign in, or ask for a new password if you forgot it.\n"
+        f"Someone tried to register with your email address. {situation_en} The link works for "
+        f"{minutes} minutes, once. Not you? Then do nothing.\n"
     )
-    return _send_account_mail(user, subject, body, what="registration notice")
+    return send_account_mail(user, subject, body, what="registration notice")
 
 
 def request_password_reset(email: str, link_template: str) -> None:
@@ -90,13 +119,8 @@ def send_password_reset(user_id: int | None, link_template: str) -> bool:
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_enabled:
         return False
-    config = current_app.config
-    minutes = config.get("PASSWORD_RESET_MINUTES", 60)
-    _token, secret = issue_token(
-        "password_reset", user_id=user.id, valid_for=timedelta(minutes=minutes)
-    )
-    commit()
-    link = link_template.format(token=secret)
+    minutes = current_app.config.get("PASSWORD_RESET_MINUTES", 60)
+    link = _reset_link(user, link_template, minutes)
     subject = "Nieuw wachtwoord instellen / Set a new password"
     body = (
         f"Hallo {user.display_name},\n\n"
@@ -107,10 +131,19 @@ def send_password_reset(user_id: int | None, link_template: str) -> bool:
         "---\n"
         f"You asked to set a new password. The link above works for {minutes} minutes, once.\n"
     )
-    return _send_account_mail(user, subject, body, what="password reset")
+    return send_account_mail(user, subject, body, what="password reset")
 
 
-def _send_account_mail(user: User, subject: str, body: str, *, what: str) -> bool:
+def _reset_link(user: User, link_template: str, minutes: int) -> str:
+    """A new single-use password reset link for this account (committed)."""
+    _token, secret = issue_token(
+        "password_reset", user_id=user.id, valid_for=timedelta(minutes=minutes)
+    )
+    commit()
+    return link_template.format(token=secret)
+
+
+def send_account_mail(user: User, subject: str, body: str, *, what: str) -> bool:
     """Send one account mail. Without SMTP, development writes it to the dev outbox (a file,
     see dev_outbox.py) and production logs an error; a link in it is never logged."""
     config = current_app.config

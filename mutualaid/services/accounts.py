@@ -54,8 +54,12 @@ def create_user(
     neighbourhood_codes: list[str] = (),
     resident_id: int | None = None,
     commit_now: bool = True,
+    email_confirmed: bool = True,
 ) -> User:
-    """Create an account; workers get their neighbourhoods, municipality users their code."""
+    """Create an account; workers get their neighbourhoods, municipality users their code.
+
+    Accounts an admin or worker makes count as confirmed; a resident registering themselves
+    gets `email_confirmed=False` and can sign in only after following the emailed link."""
     email = normalise_email(email)
     if not EMAIL.match(email):
         raise Invalid("email is not a valid address", field="email", rule="email")
@@ -73,6 +77,7 @@ def create_user(
         display_name=display_name.strip(),
         municipality_code=municipality_code,
         resident_id=resident_id,
+        email_confirmed_at=utcnow() if email_confirmed else None,
     )
     db.session.add(user)
     flush()
@@ -107,13 +112,16 @@ def create_user(
 
 
 def authenticate(email: str, password: str) -> User:
-    """The enabled user with this email and password; NotAuthenticated otherwise."""
+    """The enabled, confirmed user with this email and password; NotAuthenticated otherwise.
+
+    An account whose email address is not confirmed yet gets the same answer as a wrong
+    password (after the same slow check), so sign-in does not tell that it exists."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerificationError, InvalidHashError):
         user = None
-    if user is None or not user.is_enabled:
+    if user is None or not user.is_enabled or user.email_confirmed_at is None:
         raise NotAuthenticated("email or password is not correct", field="password")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -170,8 +178,13 @@ def register_resident(
     house_number: str | None = None,
     languages=("nl",),
     channels=("message",),
+    email_confirmed: bool = False,
 ) -> User:
     """Create a resident and their account in one transaction, with consent for matching.
+
+    The account is not usable until its email address is confirmed (`confirm_email`, the
+    emailed link); until then nothing else happens for it (no geocoding, no audit event), and
+    the retention job removes it after UNCONFIRMED_ACCOUNT_DAYS.
 
     Every field is checked before anything is stored; the Invalid names the first problem and
     lists them all in `errors`, so a form can show each one at once."""
@@ -223,14 +236,32 @@ def register_resident(
     db.session.add(resident)
     flush()
     user = create_user(
-        email, password, "resident", resident.first_name, resident_id=resident.id, commit_now=False
+        email,
+        password,
+        "resident",
+        resident.first_name,
+        resident_id=resident.id,
+        commit_now=False,
+        email_confirmed=False,
     )
     db.session.add(ConsentRecord(resident_id=resident.id, purpose="matching", method="online"))
-    record_event(user.id, "register:resident", subject_resident_id=resident.id)
-    # The address becomes a point in a background job, enqueued once this commits.
-    mark_home_for_geocoding(resident)
+    if email_confirmed:
+        mark_email_confirmed(user)
     commit()
     return user
+
+
+def mark_email_confirmed(user: User) -> bool:
+    """Within the caller's transaction: the owner showed the address is theirs (they followed a
+    link sent to it). The registration's waiting work starts now: the audit event, and the
+    address becomes a point in a background job once this commits. False if it already was."""
+    if user.email_confirmed_at is not None:
+        return False
+    user.email_confirmed_at = utcnow()
+    if user.role == "resident" and user.resident is not None:
+        record_event(user.id, "register:resident", subject_resident_id=user.resident_id)
+        mark_home_for_geocoding(user.resident)
+    return True
 
 
 def _valid_email(value: str) -> str:
@@ -340,6 +371,8 @@ def reset_password(secret: str, new_password: str) -> User:
         )
     user.password_hash = hash_password(check_new_password(new_password))
     user.session_version += 1
+    # The link came by email: following it confirms the address too.
+    mark_email_confirmed(user)
     now = utcnow()
     # Every other reset link of this account is spent too: only the newest use counts.
     for other in db.session.scalars(

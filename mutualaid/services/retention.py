@@ -14,7 +14,18 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..extensions import db
-from ..models import HelpRequest, Match, Message, Neighbourhood, Notification, ProblemReport
+from ..models import (
+    ConsentRecord,
+    HelpRequest,
+    Match,
+    Message,
+    Neighbourhood,
+    Notification,
+    ProblemReport,
+    Resident,
+    SecretToken,
+    User,
+)
 from ..models.base import utcnow
 from .transactions import commit
 
@@ -104,3 +115,47 @@ def _anonymise(request_ids: list[int]) -> dict:
         "messages": messages,
         "notifications": notifications,
     }
+
+
+def remove_unconfirmed_accounts(older_than_days: int | None = None) -> int:
+    """Remove self-registered accounts whose email address was not confirmed in time (with
+    their resident, consent and links); how many. Nothing else can hang off them: an account
+    that is not confirmed cannot sign in, and its registration's other work waits for the
+    confirmation."""
+    days = (
+        older_than_days
+        if older_than_days is not None
+        else current_app.config["UNCONFIRMED_ACCOUNT_DAYS"]
+    )
+    cutoff = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(User.id, User.resident_id).where(
+            User.email_confirmed_at.is_(None),
+            User.role == "resident",
+            User.created_at < cutoff,
+        )
+    ).all()
+    if not rows:
+        return 0
+    user_ids = [user_id for user_id, _ in rows]
+    resident_ids = [resident_id for _, resident_id in rows if resident_id is not None]
+    db.session.execute(
+        delete(SecretToken)
+        .where(SecretToken.user_id.in_(user_ids) | SecretToken.resident_id.in_(resident_ids))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(ConsentRecord)
+        .where(ConsentRecord.resident_id.in_(resident_ids))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(User).where(User.id.in_(user_ids)).execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(Resident)
+        .where(Resident.id.in_(resident_ids))
+        .execution_options(synchronize_session=False)
+    )
+    commit()
+    return len(user_ids)

@@ -24,6 +24,7 @@ def make_resident(email="anna@example.org", first_name="Anna", **extra) -> User:
         phone="0612345678",
         postcode="7551 AB",
         house_number="12a",
+        email_confirmed=True,  # as if the mailed link was followed
         **extra,
     )
 
@@ -285,7 +286,9 @@ def test_password_reset_can_be_asked_through_the_api_with_the_same_answer(client
     assert missing.status_code == 422
 
 
-def test_a_resident_registers_through_the_api_and_gets_a_token(client):
+def test_a_resident_registers_through_the_api_and_gets_a_token_after_confirming(client, app_ctx):
+    from tests.confirmation import follow_confirmation, link_path, with_mail
+
     body = {
         "first_name": "Dirk",
         "email": "dirk@example.org",
@@ -295,9 +298,20 @@ def test_a_resident_registers_through_the_api_and_gets_a_token(client):
         "house_number": "3",
         "languages": ["nl", "de"],
     }
-    created = client.post("/api/v1/auth/register", json=body)
+    created, [mail] = with_mail(app_ctx, lambda: client.post("/api/v1/auth/register", json=body))
     assert created.status_code == 202
     assert "password" not in created.json and "dirk" not in created.get_data(as_text=True)
+    # No token before the address is confirmed: the answer of a wrong password.
+    early = client.post(
+        "/api/v1/auth/tokens", json={"email": "dirk@example.org", "password": PASSWORD}
+    )
+    wrong = client.post(
+        "/api/v1/auth/tokens", json={"email": "dirk@example.org", "password": "fout-fout-fout"}
+    )
+    assert early.status_code == wrong.status_code == 401
+    assert early.get_data() == wrong.get_data()
+    assert mail["To"] == "dirk@example.org"
+    assert follow_confirmation(app_ctx.test_client(), link_path(mail)).status_code == 302
     token = get_token(client, email="dirk@example.org")
     me = client.get("/api/v1/me", headers=bearer(token)).json
     assert me["languages"] == ["nl", "de"] and me["postcode"] == "7551AB"
@@ -337,11 +351,14 @@ def test_api_registration_with_a_taken_email_answers_as_for_a_new_one(client, ap
     with local_smtp_server(app_ctx) as inbox:
         taken = client.post("/api/v1/auth/register", json={**body, "email": "anna@example.org"})
         new = client.post("/api/v1/auth/register", json={**body, "email": "dirk@example.org"})
-        assert run_account_mail_jobs() == 1
-        [notice] = inbox.wait_for(1)
+        assert run_account_mail_jobs() == 2
+        notice, confirmation = inbox.wait_for(2)
     assert taken.status_code == new.status_code == 202
     assert taken.get_data() == new.get_data()
-    # The owner of the taken address hears about it; nothing of theirs changed.
+    # The owner of the taken address hears about it; nothing of theirs changed. The new
+    # address gets its confirmation link.
     assert notice["To"] == "anna@example.org"
     assert "register" in notice.get_body().get_content()
+    assert confirmation["To"] == "dirk@example.org"
+    assert "/auth/confirm/" in confirmation.get_body().get_content()
     assert db.session.scalar(select(func.count(Resident.id))) == 2

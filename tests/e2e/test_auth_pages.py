@@ -17,6 +17,13 @@ from mutualaid.models import ConsentRecord, Resident, SecretToken, User
 from mutualaid.services.accounts import create_user
 from mutualaid.services.audit import record_view
 from mutualaid.services.notifications import notify
+from tests.confirmation import (
+    RESET_LINK,
+    follow_confirmation,
+    link_path,
+    register_and_confirm,
+    with_mail,
+)
 from tests.queued_jobs import run_account_mail_jobs
 from tests.smtp_server import local_smtp_server
 
@@ -44,20 +51,32 @@ def count(model) -> int:
 
 
 @pytest.fixture
-def anna(client):
-    response = client.post("/auth/register", data=register_form())
-    assert response.status_code == 302
+def anna(client, app_ctx):
+    """Anna registered, confirmed her address with the mailed link and is signed in."""
+    register_and_confirm(client, app_ctx, register_form())
     return client
 
 
-def test_registering_creates_resident_account_and_consent_and_signs_in(client):
+def test_registering_creates_resident_account_and_consent_and_signs_in_after_confirming(
+    client, app_ctx
+):
     form_page = client.get("/auth/register")
     assert form_page.status_code == 200
     assert 'name="consent"' in form_page.get_data(as_text=True)
 
-    response = client.post("/auth/register", data=register_form())
+    response, [mail] = with_mail(
+        app_ctx, lambda: client.post("/auth/register", data=register_form())
+    )
     assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/register/check-email"
+    assert mail["To"] == "anna@example.org"
+    # Not signed in, and the account does not work until the link is followed.
+    assert client.get("/mijn/gegevens").status_code == 302
     user = db.session.scalar(select(User))
+    assert user.email_confirmed_at is None
+    assert follow_confirmation(client, link_path(mail)).status_code == 302
+    db.session.refresh(user)
+    assert user.email_confirmed_at is not None
     resident = db.session.get(Resident, user.resident_id)
     assert user.role == "resident" and user.email == "anna@example.org"
     assert resident.first_name == "Anna" and resident.postcode == "7551AB"
@@ -72,8 +91,8 @@ def test_registering_creates_resident_account_and_consent_and_signs_in(client):
     assert client.get("/mijn/gegevens").status_code == 200
 
 
-def test_registering_goes_on_to_the_address_page(client, app_ctx):
-    response = client.post("/auth/register", data=register_form())
+def test_confirming_goes_on_to_the_address_page(client, app_ctx):
+    response = register_and_confirm(client, app_ctx, register_form())
     endpoint = (
         "residents.location"
         if "residents.location" in app_ctx.view_functions
@@ -104,15 +123,14 @@ def test_a_bad_registration_names_the_field_and_stores_nothing(client, overrides
 
 
 def test_an_email_in_use_gets_the_same_answer_and_its_owner_a_mail(client, app_ctx):
-    first = client.post("/auth/register", data=register_form())
-    client.post("/auth/logout")
-    with local_smtp_server(app_ctx) as inbox:
-        again = client.post("/auth/register", data=register_form(first_name="Bea"))
-        run_account_mail_jobs()
-        [notice] = inbox.wait_for(1)
+    first, _mails = with_mail(app_ctx, lambda: client.post("/auth/register", data=register_form()))
+    again, [notice] = with_mail(
+        app_ctx, lambda: client.post("/auth/register", data=register_form(first_name="Bea"))
+    )
     assert again.status_code == first.status_code == 302
     assert again.headers["Location"] == first.headers["Location"]
     assert notice["To"] == "anna@example.org"
+    assert "/auth/password/reset/" in link_path(notice, RESET_LINK)
     # Not signed in as Anna, and nothing of hers changed.
     assert client.get("/mijn/gegevens").status_code == 302
     assert count(User) == 1 and count(Resident) == 1
@@ -170,7 +188,8 @@ def test_forgot_password_answers_the_same_for_an_unknown_email(anna, app_ctx):
     assert known.status_code == unknown.status_code == 302
     assert known.headers["Location"] == unknown.headers["Location"]
     assert len(inbox.messages) == 1
-    assert count(SecretToken) == 1
+    resets = select(func.count(SecretToken.id)).where(SecretToken.purpose == "password_reset")
+    assert db.session.scalar(resets) == 1
 
 
 def test_an_expired_or_unknown_reset_link_is_refused(anna, app_ctx):
@@ -179,7 +198,7 @@ def test_an_expired_or_unknown_reset_link_is_refused(anna, app_ctx):
         anna.post("/auth/password/forgot", data={"email": "anna@example.org"})
         run_account_mail_jobs()
         path = follow_reset_link(inbox)
-    token = db.session.scalar(select(SecretToken))
+    token = db.session.scalar(select(SecretToken).where(SecretToken.purpose == "password_reset"))
     token.expires_at = token.created_at - timedelta(seconds=1)
     db.session.commit()
     expired = anna.post(path, data={"password": "nieuw-wachtwoord", "password_confirm": "x" * 0})
@@ -354,8 +373,8 @@ def test_registration_needs_the_csrf_token_of_its_form_when_csrf_is_on(app_ctx, 
     assert browser.post("/auth/register", data=register_form()).status_code == 400
     page = browser.get("/auth/register").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = browser.post("/auth/register", data={**register_form(), "csrf_token": token})
-    assert response.status_code == 302
+    # The confirmation's button needs the token of its page too (follow_confirmation sends it).
+    register_and_confirm(browser, app_ctx, {**register_form(), "csrf_token": token})
     # Every form on the account pages carries the token.
     for path in ("/mijn/gegevens", "/mijn/api-tokens", "/mijn/gegevens/verwijderen"):
         html = browser.get(path).get_data(as_text=True)

@@ -41,6 +41,7 @@ def register(**overrides) -> User:
         "email": "anna@example.org",
         "password": PASSWORD,
         "consent": True,
+        "email_confirmed": True,  # as if the mailed link was followed
     }
     values.update(overrides)
     return register_resident(**values)

@@ -37,7 +37,11 @@ COMMON = ("qwertyuiop", "1234567890", "password123", "Manchester")
 
 def register(password: str) -> User:
     return register_resident(
-        first_name="Anna", email="anna@example.org", password=password, consent=True
+        first_name="Anna",
+        email="anna@example.org",
+        password=password,
+        consent=True,
+        email_confirmed=True,  # as if the mailed link was followed
     )
 
 

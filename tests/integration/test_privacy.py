@@ -56,6 +56,7 @@ def person(
         postcode=postcode,
         house_number=house,
         channels=["message", "phone"],
+        email_confirmed=True,  # as if the mailed link was followed
     )
     resident = db.session.get(Resident, user.resident_id)
     resident.home_lat, resident.home_lon = builders.CENTRE
