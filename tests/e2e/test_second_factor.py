@@ -73,7 +73,7 @@ def test_a_right_password_alone_gives_staff_no_session(client, role):
         assert page.status_code == 302 and "/auth/login" in page.location, url
     page = client.get("/auth/code")
     assert page.status_code == 200
-    assert "6-digit code from your authenticator app" in page.get_data(as_text=True)
+    assert "code van 6 cijfers in uit uw authenticator-app" in page.get_data(as_text=True)
 
 
 def test_the_right_code_signs_in_and_goes_on_to_next(client):
@@ -92,7 +92,7 @@ def test_a_wrong_code_is_refused_naming_the_field_and_gives_no_session(client):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'href="#code"' in page and 'aria-invalid="true"' in page
-    assert "This code is not correct" in page
+    assert "Deze code klopt niet" in page
     assert client.get("/auth/second-factor").status_code == 302
     assert client.post("/auth/code", data={"code": "abc"}).status_code == 422
 
@@ -225,7 +225,7 @@ def test_a_recovery_code_works_once(client, app):
     response = client.post("/auth/code/recovery", data={"code": typed})
     assert response.status_code == 302
     assert client.get("/auth/second-factor").status_code == 200
-    assert "9 unused recovery codes" in client.get("/auth/second-factor").get_data(True)
+    assert "nog 9 ongebruikte herstelcodes" in client.get("/auth/second-factor").get_data(True)
     assert len(events("second_factor:recovery_code_used")) == 1
     other = app.test_client()
     password_step(other, worker.email)
