@@ -33,6 +33,7 @@ AREAS = (
     ("/api/v1/monitoring", "municipality", {("municipality", "admin")}),
     ("/api/v1/auth/tokens", "own", SIGNED_IN),
     ("/api/v1/me/sessions", "own", SIGNED_IN),
+    ("/auth/second-factor", "own", {("worker", "municipality", "admin")}),  # staff only
     ("/auth/", "own", SIGNED_IN),  # account security of the signed-in user
     ("/api/v1/", "own", {("resident",)}),
     ("/mijn/", "own", {("resident",)}),
@@ -53,6 +54,13 @@ PUBLIC_ROUTES = {
     ("/api/v1/docs", "GET"),
     ("/api/v1/health", "GET"),
     ("/api/v1/openapi.json", "GET"),
+    # The second factor after a right password: nothing without its pending marker.
+    ("/auth/code", "GET"),
+    ("/auth/code", "POST"),
+    ("/auth/code/recovery", "GET"),
+    ("/auth/code/recovery", "POST"),
+    ("/auth/code/setup", "GET"),
+    ("/auth/code/setup", "POST"),
     ("/auth/login", "GET"),
     ("/auth/login", "POST"),
     ("/auth/logout", "POST"),
@@ -60,8 +68,12 @@ PUBLIC_ROUTES = {
     ("/auth/password/forgot", "POST"),
     ("/auth/password/reset/<token>", "GET"),
     ("/auth/password/reset/<token>", "POST"),
+    ("/auth/confirm/<token>", "GET"),
+    ("/auth/confirm/<token>", "POST"),
     ("/auth/register", "GET"),
     ("/auth/register", "POST"),
+    ("/auth/register/check-email", "GET"),
+    ("/auth/register/resend", "POST"),
     ("/static/<path:filename>", "GET"),
 }
 SCOPE_TEXT = {
