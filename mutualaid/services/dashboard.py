@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models.vocab import FOLLOW_UP_KINDS
-from .followup import build_queue
+from .followup import queue_counts
 from .involvement import involvement_counts
 from .newly_active import newly_active_counts
 from .worker_scope import scope_ids, scoped_neighbourhoods
@@ -39,13 +38,8 @@ def worker_overview(actor_user_id: int) -> WorkerOverview:
     place_ids = [p.id for p in places]
     active = involvement_counts(place_ids)
     new = newly_active_counts(place_ids)
-    queue = build_queue(ids)
-    by_kind = {kind: 0 for kind in FOLLOW_UP_KINDS}
-    per_place: dict[int, int] = {}
-    for item in queue:
-        by_kind[item.kind] += 1
-        if item.neighbourhood_id is not None:
-            per_place[item.neighbourhood_id] = per_place.get(item.neighbourhood_id, 0) + 1
+    # Counts only: the queue is counted from a few columns per item, no person is read.
+    by_kind, per_place = queue_counts(ids)
     rows = [
         NeighbourhoodCounts(
             p.code,
@@ -58,4 +52,6 @@ def worker_overview(actor_user_id: int) -> WorkerOverview:
     ]
     if ids is None:
         rows = sorted(rows, key=lambda r: (-r.follow_up, -r.newly_active, r.name))[:MAX_LISTED]
-    return WorkerOverview(rows, sum(new.values()), len(queue), by_kind, is_admin=ids is None)
+    return WorkerOverview(
+        rows, sum(new.values()), sum(by_kind.values()), by_kind, is_admin=ids is None
+    )

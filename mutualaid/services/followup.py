@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -87,10 +88,14 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
-def _open_request_items(ids, now: datetime) -> list[FollowUpItem]:
+def _open_request_select(ids, now: datetime, columns, only=None):
+    """Open requests in scope that need follow-up (urgent, unmatched too long, declined too
+    often), with the number of declines as `declined`; `only`: just these request ids."""
     config = current_app.config
     old = now - timedelta(days=config["FOLLOW_UP_UNMATCHED_DAYS"])
     open_here = (HelpRequest.status == "open") & in_scope(HelpRequest.neighbourhood_id, ids)
+    if only is not None:
+        open_here = open_here & HelpRequest.id.in_(only)
     declines = (
         select(Match.request_id, func.count().label("n"))
         .join(HelpRequest, HelpRequest.id == Match.request_id)
@@ -99,22 +104,8 @@ def _open_request_items(ids, now: datetime) -> list[FollowUpItem]:
         .subquery()
     )
     n_declined = func.coalesce(declines.c.n, 0)
-    # Plain columns, not ORM objects: a busy district has hundreds of open requests.
-    rows = db.session.execute(
-        select(
-            HelpRequest.id,
-            HelpRequest.created_at,
-            HelpRequest.urgency,
-            HelpRequest.neighbourhood_id,
-            Resident.id.label("resident_id"),
-            Resident.first_name,
-            Resident.last_name,
-            Category.name_nl,
-            Category.name_en,
-            n_declined.label("declined"),
-        )
-        .join(Resident, Resident.id == HelpRequest.requester_id)
-        .join(Category, Category.id == HelpRequest.category_id)
+    return (
+        select(*columns, n_declined.label("declined"))
         .outerjoin(declines, declines.c.request_id == HelpRequest.id)
         .where(
             open_here,
@@ -122,15 +113,42 @@ def _open_request_items(ids, now: datetime) -> list[FollowUpItem]:
             | (HelpRequest.created_at <= old)
             | (n_declined >= config["FOLLOW_UP_DECLINES"]),
         )
+    )
+
+
+def _request_kind(urgency: str, declined: int) -> str:
+    if urgency == "high":
+        return "urgent"
+    if declined >= current_app.config["FOLLOW_UP_DECLINES"]:
+        return "declined"
+    return "unmatched"
+
+
+def _open_request_items(ids, now: datetime, only=None) -> list[FollowUpItem]:
+    # Plain columns, not ORM objects: a busy district has hundreds of open requests.
+    rows = db.session.execute(
+        _open_request_select(
+            ids,
+            now,
+            (
+                HelpRequest.id,
+                HelpRequest.created_at,
+                HelpRequest.urgency,
+                HelpRequest.neighbourhood_id,
+                Resident.id.label("resident_id"),
+                Resident.first_name,
+                Resident.last_name,
+                Category.name_nl,
+                Category.name_en,
+            ),
+            only,
+        )
+        .join(Resident, Resident.id == HelpRequest.requester_id)
+        .join(Category, Category.id == HelpRequest.category_id)
     ).all()
     items = []
     for row in rows:
-        if row.urgency == "high":
-            kind = "urgent"
-        elif row.declined >= config["FOLLOW_UP_DECLINES"]:
-            kind = "declined"
-        else:
-            kind = "unmatched"
+        kind = _request_kind(row.urgency, row.declined)
         person = SimpleNamespace(
             id=row.resident_id,
             first_name=row.first_name,
@@ -164,33 +182,44 @@ def _item(kind: str, object_id: int, resident, since, detail) -> FollowUpItem:
     )
 
 
-def _repeat_items(ids, now: datetime) -> list[FollowUpItem]:
+def _repeat_select(ids, now: datetime, columns, only=None):
     config = current_app.config
     since = now - timedelta(days=config["FOLLOW_UP_REPEAT_DAYS"])
-    rows = db.session.execute(
-        select(Resident, func.count(HelpRequest.id), func.max(HelpRequest.created_at))
+    where = [
+        in_scope(Resident.neighbourhood_id, ids),
+        Resident.erased_at.is_(None),
+        HelpRequest.created_at >= since,
+    ]
+    if only is not None:
+        where.append(Resident.id.in_(only))
+    return (
+        select(*columns, func.count(HelpRequest.id), func.max(HelpRequest.created_at))
         .join(HelpRequest, HelpRequest.requester_id == Resident.id)
-        .where(
-            in_scope(Resident.neighbourhood_id, ids),
-            Resident.erased_at.is_(None),
-            HelpRequest.created_at >= since,
-        )
+        .where(*where)
         .group_by(Resident.id)
         .having(func.count(HelpRequest.id) >= config["FOLLOW_UP_REPEAT_REQUESTS"])
-    ).all()
+    )
+
+
+def _repeat_items(ids, now: datetime, only=None) -> list[FollowUpItem]:
+    since = now - timedelta(days=current_app.config["FOLLOW_UP_REPEAT_DAYS"])
+    rows = db.session.execute(_repeat_select(ids, now, (Resident,), only)).all()
     return [
         _item("repeat_requester", r.id, r, last, {"requests": int(n), "days": since.date()})
         for r, n, last in rows
     ]
 
 
-def _problem_items(ids) -> list[FollowUpItem]:
+def _problem_where(ids, only=None) -> list:
+    where = [ProblemReport.handled_at.is_(None), in_scope(ProblemReport.neighbourhood_id, ids)]
+    if only is not None:
+        where.append(ProblemReport.id.in_(only))
+    return where
+
+
+def _problem_items(ids, only=None) -> list[FollowUpItem]:
     items = []
-    for report in db.session.scalars(
-        select(ProblemReport).where(
-            ProblemReport.handled_at.is_(None), in_scope(ProblemReport.neighbourhood_id, ids)
-        )
-    ):
+    for report in db.session.scalars(select(ProblemReport).where(*_problem_where(ids, only))):
         reporter = db.session.get(Resident, report.reporter_id) if report.reporter_id else None
         item = _item("problem", report.id, reporter, report.created_at, {"body": report.body})
         item.problem_report_id = report.id
@@ -200,17 +229,18 @@ def _problem_items(ids) -> list[FollowUpItem]:
     return items
 
 
-def _vog_items(ids, today: date) -> list[FollowUpItem]:
+def _vog_items(ids, today: date, only=None) -> list[FollowUpItem]:
     config = current_app.config
     months, warn = config["VOG_VALID_MONTHS"], config["VOG_EXPIRY_WARNING_DAYS"]
-    residents = db.session.scalars(
-        select(Resident).where(
-            in_scope(Resident.neighbourhood_id, ids),
-            Resident.erased_at.is_(None),
-            vog_valid_on(Resident.id, today, months),
-            ~vog_valid_on(Resident.id, today + timedelta(days=warn + 1), months),
-        )
-    ).all()
+    where = [
+        in_scope(Resident.neighbourhood_id, ids),
+        Resident.erased_at.is_(None),
+        vog_valid_on(Resident.id, today, months),
+        ~vog_valid_on(Resident.id, today + timedelta(days=warn + 1), months),
+    ]
+    if only is not None:
+        where.append(Resident.id.in_(only))
+    residents = db.session.scalars(select(Resident).where(*where)).all()
     records: dict[int, date] = {}
     for record in db.session.scalars(
         select(VogRecord).where(VogRecord.resident_id.in_([r.id for r in residents] or [-1]))
@@ -263,20 +293,144 @@ def _target_id(action: FollowUpAction) -> int | None:
     return action.request_id
 
 
+class _Stub(NamedTuple):
+    """What ordering, counting and closing need of an item; the rest is read for one page."""
+
+    kind: str
+    object_id: int
+    since: datetime
+    neighbourhood_id: int | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.object_id}"
+
+    def order(self) -> tuple:
+        return (ORDER.index(self.kind), self.since, self.key)
+
+
+def _stubs(ids: list[int] | None, now: datetime) -> list[_Stub]:
+    """Every item of the queue as a stub, closed ones included (plain columns, no names)."""
+    stubs = [
+        _Stub(_request_kind(urgency, declined), rid, _aware(created), nid)
+        for rid, created, urgency, nid, declined in db.session.execute(
+            _open_request_select(
+                ids,
+                now,
+                (
+                    HelpRequest.id,
+                    HelpRequest.created_at,
+                    HelpRequest.urgency,
+                    HelpRequest.neighbourhood_id,
+                ),
+            )
+        )
+    ]
+    stubs += [
+        _Stub("problem", pid, _aware(created), nid)
+        for pid, created, nid in db.session.execute(
+            select(
+                ProblemReport.id, ProblemReport.created_at, ProblemReport.neighbourhood_id
+            ).where(*_problem_where(ids))
+        )
+    ]
+    stubs += [
+        _Stub("repeat_requester", rid, _aware(last), nid)
+        for rid, nid, _, last in db.session.execute(
+            _repeat_select(ids, now, (Resident.id, Resident.neighbourhood_id))
+        )
+    ]
+    stubs += [
+        _Stub(i.kind, i.resident_id, i.since, i.neighbourhood_id)
+        for i in _vog_items(ids, now.date())
+    ]
+    return stubs
+
+
+def _closing_times() -> dict[str, datetime]:
+    """Per item key, the latest closing action taken on it (few rows: workers write them)."""
+    latest: dict[str, datetime] = {}
+    for kind, request_id, resident_id, report_id, at in db.session.execute(
+        select(
+            FollowUpAction.kind,
+            FollowUpAction.request_id,
+            FollowUpAction.resident_id,
+            FollowUpAction.problem_report_id,
+            func.max(FollowUpAction.created_at),
+        )
+        .where(FollowUpAction.action.in_(CLOSING_ACTIONS))
+        .group_by(
+            FollowUpAction.kind,
+            FollowUpAction.request_id,
+            FollowUpAction.resident_id,
+            FollowUpAction.problem_report_id,
+        )
+    ):
+        action = SimpleNamespace(
+            kind=kind, request_id=request_id, resident_id=resident_id, problem_report_id=report_id
+        )
+        key = f"{kind}:{_target_id(action)}"
+        at = _aware(at)
+        if key not in latest or at > latest[key]:
+            latest[key] = at
+    return latest
+
+
+def _open_stubs(
+    ids: list[int] | None, now: datetime, include_closed: bool = False
+) -> list[tuple[_Stub, bool]]:
+    """(stub, closed) of the queue, most pressing first; closed ones only if asked for.
+
+    An item is closed when a closing action on it was taken at or after it arose.
+    """
+    latest = _closing_times()
+    stubs = []
+    for stub in _stubs(ids, now):
+        at = latest.get(stub.key)
+        closed = at is not None and at >= stub.since
+        if include_closed or not closed:
+            stubs.append((stub, closed))
+    stubs.sort(key=lambda pair: pair[0].order())
+    return stubs
+
+
+def _hydrate(ids: list[int] | None, now: datetime, stubs: list[_Stub]) -> list[FollowUpItem]:
+    """The full items (names, details, actions taken) of these stubs, in their order."""
+    wanted: dict[str, list[int]] = {}
+    for stub in stubs:
+        wanted.setdefault(stub.kind, []).append(stub.object_id)
+    requests = [i for k in ("urgent", "unmatched", "declined") for i in wanted.get(k, [])]
+    items: list[FollowUpItem] = []
+    if requests:
+        items += _open_request_items(ids, now, only=requests)
+    if "problem" in wanted:
+        items += _problem_items(ids, only=wanted["problem"])
+    if "repeat_requester" in wanted:
+        items += _repeat_items(ids, now, only=wanted["repeat_requester"])
+    if "vog_expiry" in wanted:
+        items += _vog_items(ids, now.date(), only=wanted["vog_expiry"])
+    by_key = {item.key: item for item in items}
+    # An item that changed kind or went away between the two reads is left out.
+    shown = [by_key[stub.key] for stub in stubs if stub.key in by_key]
+    _attach_actions(shown)
+    return shown
+
+
 def build_queue(ids: list[int] | None, *, include_closed: bool = False) -> list[FollowUpItem]:
     """Every follow-up item in these neighbourhoods (None: all), most pressing first."""
     now = utcnow()
-    items = (
-        _open_request_items(ids, now)
-        + _problem_items(ids)
-        + _repeat_items(ids, now)
-        + _vog_items(ids, now.date())
-    )
-    _attach_actions(items)
-    if not include_closed:
-        items = [i for i in items if not i.closed]
-    items.sort(key=lambda i: (ORDER.index(i.kind), i.since, i.key))
-    return items
+    return _hydrate(ids, now, [stub for stub, _ in _open_stubs(ids, now, include_closed)])
+
+
+def queue_counts(ids: list[int] | None) -> tuple[dict[str, int], dict[int, int]]:
+    """Open items per kind and per neighbourhood (counts only: nothing is read per person)."""
+    by_kind = {kind: 0 for kind in FOLLOW_UP_KINDS}
+    per_place: dict[int, int] = {}
+    for stub, _ in _open_stubs(ids, utcnow()):
+        by_kind[stub.kind] += 1
+        if stub.neighbourhood_id is not None:
+            per_place[stub.neighbourhood_id] = per_place.get(stub.neighbourhood_id, 0) + 1
+    return by_kind, per_place
 
 
 def follow_up_queue(
@@ -287,30 +441,36 @@ def follow_up_queue(
     page: int = 1,
     per_page: int = 50,
 ) -> FollowUpPage:
-    """One page of the actor's follow-up queue; audits each resident shown."""
+    """One page of the actor's follow-up queue; audits each resident shown.
+
+    The whole queue is ordered and counted from stubs (a few plain columns per item); names,
+    details and the actions taken are read only for the items on the page.
+    """
     if kind:
         require_choice("kind", kind, FOLLOW_UP_KINDS)
     page = require_int("page", page, minimum=1, maximum=100_000)
     per_page = require_int("per_page", per_page, minimum=1, maximum=200)
-    items = build_queue(scope_ids(actor_user_id), include_closed=include_closed)
+    ids = scope_ids(actor_user_id)
+    now = utcnow()
+    stubs = [stub for stub, _ in _open_stubs(ids, now, include_closed)]
     counts = {k: 0 for k in FOLLOW_UP_KINDS}
-    for item in items:
-        counts[item.kind] += 1
+    for stub in stubs:
+        counts[stub.kind] += 1
     if kind:
-        items = [i for i in items if i.kind == kind]
-    shown = items[(page - 1) * per_page : page * per_page]
+        stubs = [s for s in stubs if s.kind == kind]
+    shown = _hydrate(ids, now, stubs[(page - 1) * per_page : page * per_page])
     record_view(
         actor_user_id,
         "follow_up",
         [i.resident_id for i in shown if i.resident_id],
         reason="follow-up queue",
     )
-    return FollowUpPage(shown, len(items), page, per_page, counts)
+    return FollowUpPage(shown, len(stubs), page, per_page, counts)
 
 
 def follow_up_count(neighbourhood_ids: list[int] | None) -> int:
     """How many open items the queue holds (a count, not audited)."""
-    return len(build_queue(neighbourhood_ids))
+    return sum(queue_counts(neighbourhood_ids)[0].values())
 
 
 def _resolve_target(actor_user_id: int, kind: str, target_id: int) -> tuple[dict, int | None]:
