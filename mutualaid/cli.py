@@ -78,6 +78,24 @@ def demo_logins_command() -> None:
     print_demo_logins(demo_logins(), DEMO_PASSWORD)
 
 
+@click.command("demo-code")
+@click.argument("email")
+@with_appcontext
+def demo_code_command(email: str) -> None:
+    """Print the current 6-digit sign-in code of a demo staff account (development only)."""
+    from .services.demo import demo_code
+
+    if current_app.config["ENV_NAME"] not in ("development", "demo"):
+        raise click.ClickException(
+            "demo-code only works in development or demo mode (MUTUALAID_ENV), never in production"
+        )
+    try:
+        code = demo_code(email)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(code)
+
+
 @click.command("create-user")
 @click.option("--email", required=True)
 @click.option(
@@ -208,6 +226,7 @@ def register_cli(app: Flask) -> None:
         import_neighbourhoods_command,
         seed_demo_command,
         demo_logins_command,
+        demo_code_command,
         create_user_command,
         worker_command,
         devserver_command,

@@ -18,7 +18,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy import func, select
 from tqdm import tqdm
 
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..matching.geo import haversine_m
 from ..models import (
@@ -44,12 +44,16 @@ from .demo_names import (
     REQUEST_TEXTS,
 )
 from .demo_story import create_demo_story, nearest, story_neighbour
+from .second_factor import current_code, enrol_with_secret, is_enrolled, needs_second_factor
 from .transactions import commit, flush
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MUNICIPALITY = "GM0164"
 DEMO_PASSWORD = "hengelo-demo-2026"
 DEMO_DOMAIN = "example.org"  # reserved for examples: demo mail never reaches anyone
+# The demo staff accounts' second factor: this key in any authenticator app, or
+# `flask --app wsgi demo-code EMAIL`, gives their codes. Public, so demo databases only.
+DEMO_TOTP_SECRET = "BURENHULPDEMOHENGELOTWEEDESTAPXX"
 
 
 @dataclass
@@ -190,22 +194,25 @@ def _create_staff(town: _Town, result: DemoResult) -> dict:
     for area, team_districts in teams.items():
         codes = [n.code for n in town.neighbourhoods if n.district_code in team_districts]
         email = f"wijkcoach.{area}@{DEMO_DOMAIN}"
-        workers.append(
-            create_user(
-                email,
-                DEMO_PASSWORD,
-                "worker",
-                f"Wijkcoach {area.title()}",
-                neighbourhood_codes=codes,
-                commit_now=False,
-            )
+        worker = create_user(
+            email,
+            DEMO_PASSWORD,
+            "worker",
+            f"Wijkcoach {area.title()}",
+            neighbourhood_codes=codes,
+            commit_now=False,
         )
+        enrol_with_secret(worker, DEMO_TOTP_SECRET)
+        workers.append(worker)
         result.logins.append(("worker", email))
     for role, local, name, extra in (
         ("municipality", "gemeente", "Gemeente Hengelo", {"municipality_code": MUNICIPALITY}),
         ("admin", "beheer", "Beheerder", {}),
     ):
-        create_user(f"{local}@{DEMO_DOMAIN}", DEMO_PASSWORD, role, name, commit_now=False, **extra)
+        user = create_user(
+            f"{local}@{DEMO_DOMAIN}", DEMO_PASSWORD, role, name, commit_now=False, **extra
+        )
+        enrol_with_secret(user, DEMO_TOTP_SECRET)
         result.logins.append((role, f"{local}@{DEMO_DOMAIN}"))
     by_neighbourhood = {}
     for worker in workers:
@@ -510,3 +517,26 @@ def demo_logins() -> list[tuple[str, str]]:
         db.session.execute(select(User.email, User.role).where(User.email.in_(wanted))).all()
     )
     return [(found[email], email) for email in wanted if email in found]
+
+
+def demo_code(email: str) -> str:
+    """The current second-factor code of a staff account (the demo's `flask demo-code`).
+
+    A demo staff account from a database seeded before the second factor existed gets the
+    demo key first, so an old demo keeps working."""
+    from ..models import User
+    from .accounts import normalise_email
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not needs_second_factor(user):
+        raise NotFound("no staff account with this email address", field="email")
+    if not is_enrolled(user):
+        if not user.email.endswith("@" + DEMO_DOMAIN):
+            raise Conflict(
+                "this account has no second factor yet: it sets one up at its next sign-in",
+                field="email",
+                rule="not_enrolled",
+            )
+        enrol_with_secret(user, DEMO_TOTP_SECRET)
+        commit()
+    return current_code(user)

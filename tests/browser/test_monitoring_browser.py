@@ -12,6 +12,7 @@ from mutualaid.models import Match, Neighbourhood
 from mutualaid.models.base import utcnow
 from mutualaid.services.accounts import create_user
 from tests import builders
+from tests.staff_login import browser_sign_in
 
 from .conftest import axe, screenshot
 
@@ -56,10 +57,7 @@ def monitored(hengelo):
 
 
 def sign_in(page) -> None:
-    page.goto("/auth/login")
-    page.locator("#email").fill("gemeente@example.org")
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
+    browser_sign_in(page, "gemeente@example.org", PASSWORD)
 
 
 def test_monitoring_page_shows_charts_map_and_tables(page, monitored):

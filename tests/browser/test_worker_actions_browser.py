@@ -14,6 +14,7 @@ from mutualaid.services.demo import ensure_categories
 from mutualaid.services.matching import match_request
 from mutualaid.services.vetting import record_vog, vouch_for
 from tests.casework import PASSWORD, resident_in, staff
+from tests.staff_login import browser_sign_in
 
 from .conftest import axe, screenshot
 
@@ -21,10 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(page, user) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("E-mailadres").fill(user.email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
+    browser_sign_in(page, user.email, PASSWORD)
     page.wait_for_url("**/")
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from mutualaid.extensions import db
 from tests.dashboard_builders import MINE, PASSWORD, asks, helped, offers, person, staff, vog
+from tests.staff_login import browser_sign_in
 
 from .conftest import axe, screenshot
 
@@ -25,10 +26,7 @@ def signed_in(page, hengelo):
     asks(person(first_name="Nood"), days_ago=0, urgency="high")
     vog(anna, expires_in_days=12)
     db.session.commit()
-    page.goto("/auth/login")
-    page.get_by_label("E-mailadres").fill("coach@example.org")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
+    browser_sign_in(page, "coach@example.org", PASSWORD)
     page.wait_for_url("**/")
     return page
 

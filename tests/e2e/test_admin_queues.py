@@ -4,12 +4,13 @@ from rq.job import Job
 
 from mutualaid.background import SERIALIZER, enqueue, get_queue, get_redis
 from mutualaid.services.accounts import create_user
+from tests import staff_login
 
 PASSWORD = "long-enough-password"
 
 
 def sign_in(client, email: str) -> None:
-    response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    response = staff_login.sign_in(client, email, PASSWORD)
     assert response.status_code == 302
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from mutualaid.extensions import db
 from mutualaid.models import HelpRequest, Offer, Resident
 from mutualaid.services.accounts import create_user
+from tests import staff_login
 from tests.casework import CENTRE_CODE, PASSWORD, resident_in, staff
 from tests.e2e.test_api_resident_flows import token_for
 from tests.flows import neighbour
@@ -208,10 +209,7 @@ def test_the_home_map_form_refuses_impossible_coordinates(client, hengelo, lat, 
 )
 def test_the_intake_form_refuses_impossible_values(client, hengelo, changes):
     worker = staff("worker")
-    assert (
-        client.post("/auth/login", data={"email": worker.email, "password": PASSWORD}).status_code
-        == 302
-    )
+    assert staff_login.sign_in(client, worker.email, PASSWORD).status_code == 302
     form = {"first_name": "Jan", "consent_method": "phone", "phone": "0612345678"}
     form.update(changes)
     residents = db.session.scalar(select(func.count(Resident.id)))

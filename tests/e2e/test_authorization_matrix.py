@@ -25,7 +25,7 @@ from mutualaid.services.neighbourhoods import import_neighbourhoods
 from mutualaid.services.tokens import issue_token
 from mutualaid.services.transactions import commit
 from mutualaid.web.access import PUBLIC, route_rules
-from tests import casework, flows
+from tests import casework, flows, staff_login
 from tests.casework import CENTRE_CODE, FAR_CODE, PASSWORD, resident_in, staff
 
 BORNE_GEOJSON = Path(__file__).resolve().parent.parent / "data" / "buurt_borne_test.geojson"
@@ -217,7 +217,7 @@ def _sign_in(client, role, world) -> None:
         return
     user = world.users[role]
     world.headers = casework.api_headers(user)
-    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    response = staff_login.sign_in(client, user.email, PASSWORD)
     assert response.status_code == 302, role
 
 

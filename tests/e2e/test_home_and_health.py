@@ -5,6 +5,7 @@ import re
 import pytest
 
 from mutualaid.services.demo import DEMO_PASSWORD, seed_demo
+from tests import staff_login
 from tests.conftest import make_test_app
 
 
@@ -46,9 +47,7 @@ def test_small_counts_are_suppressed_for_visitors_but_exact_for_workers(demo, cl
     assert all(c == "0" or c == "&lt;5" or int(c) >= 5 for c in shown)
     assert "&lt;5" in html
 
-    client.post(
-        "/auth/login", data={"email": "wijkcoach.noord@example.org", "password": DEMO_PASSWORD}
-    )
+    staff_login.sign_in(client, "wijkcoach.noord@example.org", DEMO_PASSWORD)
     html = client.get("/").get_data(as_text=True)
     assert "&lt;5" not in html
     assert "Wijkcoach Noord" in html

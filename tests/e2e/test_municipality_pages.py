@@ -17,7 +17,7 @@ from mutualaid.models import Match, Neighbourhood, Resident
 from mutualaid.models.base import utcnow
 from mutualaid.services.accounts import create_user
 from mutualaid.services.neighbourhoods import import_neighbourhoods
-from tests import builders
+from tests import builders, staff_login
 
 BORNE_GEOJSON = Path(__file__).resolve().parent.parent / "data" / "buurt_borne_test.geojson"
 PASSWORD = "a-long-test-password"
@@ -113,7 +113,7 @@ def towns(hengelo):
 
 
 def sign_in(client, email: str) -> None:
-    response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    response = staff_login.sign_in(client, email, PASSWORD)
     assert response.status_code in (302, 303), response.status_code
 
 

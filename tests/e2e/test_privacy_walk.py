@@ -16,6 +16,7 @@ from mutualaid.services import helping, messages
 from mutualaid.services.accounts import create_user
 from mutualaid.services.api_tokens import create_api_token
 from mutualaid.services.demo import ensure_categories
+from tests import staff_login
 from tests.flows import PRIVATE, make_street, neighbour
 
 PASSWORD = "long-enough-password"
@@ -52,7 +53,7 @@ class Viewer:
         self.api = app.test_client()
         self.browser = app.test_client()
         g.pop("_login_user", None)
-        login = self.browser.post("/auth/login", data={"email": email, "password": PASSWORD})
+        login = staff_login.sign_in(self.browser, email, PASSWORD)
         assert login.status_code == 302, "the resident could not sign in"
 
     def get(self, url: str):

@@ -199,7 +199,9 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_recovery_codes_once(client):
     assert 'href="/wijkwerk/"' in done.get_data(as_text=True)
     assert client.get("/wijkwerk/").status_code == 200
     # Only hashes are stored.
-    stored = db.session.scalars(select(SecretToken.token_hash).where(SecretToken.purpose == "recovery"))
+    stored = db.session.scalars(
+        select(SecretToken.token_hash).where(SecretToken.purpose == "recovery")
+    )
     assert not set(stored) & {c.replace("-", "") for c in codes}
     assert len(events("second_factor:enabled")) == 1
     # Set up once: the set-up page is not offered again.

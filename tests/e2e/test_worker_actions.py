@@ -25,6 +25,7 @@ from mutualaid.services.aid import post_offer, post_request
 from mutualaid.services.demo import ensure_categories
 from mutualaid.services.matching import match_request
 from mutualaid.services.vetting import record_vog, vouch_for
+from tests import staff_login
 from tests.casework import (
     CENTRE_CODE,
     FAR_CODE,
@@ -63,7 +64,7 @@ def scene(hengelo):
 
 
 def sign_in(client, user):
-    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    response = staff_login.sign_in(client, user.email, PASSWORD)
     assert response.status_code == 302
     return client
 

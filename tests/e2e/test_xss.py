@@ -24,6 +24,7 @@ from mutualaid.services.matching import match_request
 from mutualaid.services.messages import post_message
 from mutualaid.services.newly_active import reach_out
 from mutualaid.services.problems import report_problem
+from tests import staff_login
 from tests.casework import CENTRE_CODE, PASSWORD, api_headers, resident_in
 from tests.xss_payloads import XSS_PAYLOADS
 
@@ -65,7 +66,7 @@ def tagged(payload: str, tag: str) -> str:
 
 
 def _sign_in(client, email: str):
-    response = client.post("/auth/login", data={"email": email, "password": PASSWORD})
+    response = staff_login.sign_in(client, email, PASSWORD)
     assert response.status_code == 302, email
     return client
 
