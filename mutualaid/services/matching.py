@@ -146,6 +146,7 @@ def run_matching(
         "requests": len(considered),
         "suggestions": counts["written"],
         "expired": counts["expired"],
+        "revived": counts.get("revived", 0),
         **timings,
     }
 

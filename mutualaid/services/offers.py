@@ -131,6 +131,7 @@ def _expire_offer_suggestions(offer_id: int) -> None:
     db.session.execute(
         update(Match)
         .where(Match.offer_id == offer_id, Match.status == "suggested")
+        # The reason lets the engine bring these back when the offer is resumed (suggestions.py).
         .values(status="expired", status_reason="the offer was paused", status_changed_at=utcnow())
         .execution_options(synchronize_session=False)
     )

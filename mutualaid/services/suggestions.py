@@ -1,9 +1,13 @@
 """Writing ranked suggestions: only what changed (new, re-scored, dropped) is written.
 
 Accepted, invited, done and declined matches are never touched: only rows whose status is still
-`suggested` are updated or expired. A suggestion whose rank, score, parts, distance and
-explanations are all unchanged is not rewritten at all (its `matching_run_id` stays the run
-that last changed it), so a re-match where nothing changed writes nothing.
+`suggested` are updated or expired. An `expired` suggestion comes back (`suggested` again) when
+the ranking has it again and it expired for a reason that has passed: its offer was paused (and
+is resumed now), or an earlier run dropped it (REVIVABLE_REASONS). One that expired because
+nobody acted on it in time, or because someone blocked the other, stays expired. A suggestion
+whose rank, score, parts, distance and explanations are all unchanged is not rewritten at all
+(its `matching_run_id` stays the run that last changed it), so a re-match where nothing changed
+writes nothing.
 
 PostgreSQL: the rows go through COPY (text, built column-wise) into a temporary staging table,
 then ONE statement inserts the new rows, updates the changed ones and expires the dropped ones
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
@@ -43,6 +47,10 @@ VALUES = (
 )
 # What makes a suggestion "changed" (helper_id follows from offer_id).
 COMPARED = VALUES[3:]
+# Why a suggestion expired, when ranking it again brings it back (see the module docstring).
+PAUSED_REASON = "the offer was paused"  # offers.py writes it when an offer is paused
+DROPPED_REASON = "no longer among the best suggestions"  # a later run ranked it out
+REVIVABLE_REASONS = (PAUSED_REASON, DROPPED_REASON)
 CHUNK = 10_000
 STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS new_suggestions (request_id integer, offer_id integer, "
@@ -153,6 +161,7 @@ def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_i
         f"({', '.join(f'matches.{c}' for c in COMPARED)}) IS DISTINCT FROM "
         f"({', '.join(f'excluded.{c}' for c in COMPARED)})"
     )
+    revivable = "matches.status = 'expired' AND matches.status_reason = ANY(%(revivable)s)"
     clock = time.perf_counter()
     payload = _copy_binary(rows) if len(rows) else b""
     seconds = {"build_s": time.perf_counter() - clock}
@@ -171,11 +180,12 @@ def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_i
         cursor.execute(
             f"""
             WITH changed AS (
-                SELECT n.* FROM new_suggestions n
+                SELECT n.*, (matches.status = 'expired') AS revived FROM new_suggestions n
                 LEFT JOIN matches ON matches.request_id = n.request_id
                     AND matches.offer_id = n.offer_id
                 WHERE matches.id IS NULL
                    OR (matches.status = 'suggested' AND {differs.replace("excluded.", "n.")})
+                   OR ({revivable})
             ), upserted AS (
                 INSERT INTO matches ({columns}, engine_version, matching_run_id, status,
                     proposed_by, created_at, updated_at, status_changed_at)
@@ -185,12 +195,16 @@ def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_i
                 ON CONFLICT (request_id, offer_id) DO UPDATE SET {updates},
                     engine_version = excluded.engine_version,
                     matching_run_id = excluded.matching_run_id,
-                    updated_at = excluded.updated_at
-                WHERE matches.status = 'suggested'
+                    updated_at = excluded.updated_at,
+                    status_changed_at = CASE WHEN matches.status = 'suggested'
+                        THEN matches.status_changed_at ELSE excluded.status_changed_at END,
+                    status = 'suggested',
+                    status_reason = NULL
+                WHERE matches.status = 'suggested' OR ({revivable})
                 RETURNING (xmax = 0) AS inserted
             ), expired AS (
                 UPDATE matches SET status = 'expired', status_changed_at = %(now)s,
-                    updated_at = %(now)s
+                    updated_at = %(now)s, status_reason = %(dropped)s
                 FROM unnest(%(requests)s::integer[]) AS considered(request_id)
                 WHERE matches.request_id = considered.request_id
                   AND matches.status = 'suggested'
@@ -201,31 +215,47 @@ def _write_postgres(rows: SuggestionRows, request_ids: list[int], version, run_i
             )
             SELECT (SELECT count(*) FILTER (WHERE inserted) FROM upserted),
                    (SELECT count(*) FILTER (WHERE NOT inserted) FROM upserted),
-                   (SELECT count(*) FROM expired)
+                   (SELECT count(*) FROM expired),
+                   (SELECT count(*) FILTER (WHERE revived) FROM changed)
             """,
-            {"version": version, "run": run_id, "now": now, "requests": list(request_ids)},
+            {
+                "version": version,
+                "run": run_id,
+                "now": now,
+                "requests": list(request_ids),
+                "dropped": DROPPED_REASON,
+                "revivable": list(REVIVABLE_REASONS),
+            },
         )
-        inserted, updated, expired = cursor.fetchone()
+        inserted, updated, expired, revived = cursor.fetchone()
         seconds["apply_s"] = time.perf_counter() - clock
     return {
         "inserted": inserted,
         "updated": updated,
         "expired": expired,
+        "revived": revived,
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
 
 
 def _current(request_ids: list[int]) -> dict[tuple[int, int], tuple]:
-    """(request, offer) -> (id, status, compared values) of these requests' matches."""
+    """(request, offer) -> (id, status, compared values, revivable) of these requests'
+    matches; revivable: expired for one of REVIVABLE_REASONS."""
     found = {}
     compared = [getattr(Match, c) for c in COMPARED]
     for start in range(0, len(request_ids), CHUNK):
         for row in db.session.execute(
-            select(Match.request_id, Match.offer_id, Match.id, Match.status, *compared).where(
-                Match.request_id.in_(request_ids[start : start + CHUNK])
-            )
+            select(
+                Match.request_id,
+                Match.offer_id,
+                Match.id,
+                Match.status,
+                Match.status_reason,
+                *compared,
+            ).where(Match.request_id.in_(request_ids[start : start + CHUNK]))
         ):
-            found[(row[0], row[1])] = (row[2], row[3], tuple(row[4:]))
+            revivable = row[3] == "expired" and row[4] in REVIVABLE_REASONS
+            found[(row[0], row[1])] = (row[2], row[3], tuple(row[5:]), revivable)
     return found
 
 
@@ -233,11 +263,22 @@ def _write_sqlite(rows: SuggestionRows, request_ids: list[int], version, run_id,
     current = _current(request_ids)
     table = Match.__table__
     statement = sqlite_insert(table)
-    changing = (*VALUES[2:], "engine_version", "matching_run_id", "updated_at")
+    changing = (*VALUES[2:], "engine_version", "matching_run_id", "updated_at", "status")
+    # Equalities, not IN: an executemany cannot expand a list parameter.
+    revivable = (table.c.status == "expired") & or_(
+        *(table.c.status_reason == reason for reason in REVIVABLE_REASONS)
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["request_id", "offer_id"],
-        set_={c: statement.excluded[c] for c in changing},
-        where=table.c.status == "suggested",
+        set_={
+            **{c: statement.excluded[c] for c in changing},
+            "status_reason": None,
+            "status_changed_at": case(
+                (table.c.status == "suggested", table.c.status_changed_at),
+                else_=statement.excluded.status_changed_at,
+            ),
+        },
+        where=(table.c.status == "suggested") | revivable,
     )
     fixed = {
         "engine_version": version,
@@ -248,11 +289,14 @@ def _write_sqlite(rows: SuggestionRows, request_ids: list[int], version, run_id,
         "updated_at": now,
         "status_changed_at": now,
     }
-    records, inserted, updated = [], 0, 0
+    records, inserted, updated, revived = [], 0, 0, 0
     for values in zip(*_columns(rows), strict=True):
         existing = current.get((values[0], values[1]))
         if existing is None:
             inserted += 1
+        elif existing[3]:
+            updated += 1
+            revived += 1  # expired for a reason that has passed: suggested again
         elif existing[1] != "suggested" or existing[2] == values[3:]:
             continue  # never touched, or unchanged
         else:
@@ -264,7 +308,7 @@ def _write_sqlite(rows: SuggestionRows, request_ids: list[int], version, run_id,
     keep = set(zip(rows.request_id.tolist(), rows.offer_id.tolist(), strict=True))
     dropped = [
         match_id
-        for key, (match_id, status, _) in current.items()
+        for key, (match_id, status, _values, _revivable) in current.items()
         if status == "suggested" and key not in keep
     ]
     expired = 0
@@ -272,18 +316,24 @@ def _write_sqlite(rows: SuggestionRows, request_ids: list[int], version, run_id,
         expired += db.session.execute(
             update(Match)
             .where(Match.status == "suggested", Match.id.in_(dropped[start : start + CHUNK]))
-            .values(status="expired", status_changed_at=now, updated_at=now)
+            .values(
+                status="expired",
+                status_reason=DROPPED_REASON,
+                status_changed_at=now,
+                updated_at=now,
+            )
             .execution_options(synchronize_session=False)
         ).rowcount
-    return {"inserted": inserted, "updated": updated, "expired": expired}
+    return {"inserted": inserted, "updated": updated, "expired": expired, "revived": revived}
 
 
 def store_suggestions(
     rows: SuggestionRows, request_ids: list[int], version: str, run_id: str | None, now
 ) -> dict[str, int]:
     """Make `rows` the suggestions of `request_ids`, writing only what changed (the caller
-    commits). Returns counts: written (= inserted + updated), inserted, updated, expired
-    (and on PostgreSQL `seconds`: building the COPY data, COPY, the one statement)."""
+    commits). Returns counts: written (= inserted + updated), inserted, updated (of which
+    revived: expired ones suggested again), expired (and on PostgreSQL `seconds`: building
+    the COPY data, COPY, the one statement)."""
     request_ids = list(request_ids)
     if db.engine.dialect.name == "postgresql":
         counts = _write_postgres(rows, request_ids, version, run_id, now)

@@ -7,12 +7,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import current_app
 from playwright.sync_api import expect
 
 from mutualaid.extensions import db
 from mutualaid.services.accounts import create_user
 from mutualaid.services.demo import ensure_categories
 from tests import builders
+from tests.confirmation import link_path
+from tests.queued_jobs import run_account_mail_jobs
+from tests.smtp_server import local_smtp_server
 
 from .conftest import axe, screenshot
 
@@ -36,13 +40,23 @@ def sign_in(page, email: str) -> None:
 
 
 def register(page, first_name: str, email: str) -> None:
-    """Register through the registration page and place the home by choosing a neighbourhood."""
-    page.goto("/auth/register")
-    page.locator("#first_name").fill(first_name)
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#consent").check()
-    page.get_by_role("button", name="Account maken").click()
+    """Register through the registration page, confirm the address with the link from the
+    mail (the real local SMTP server), and place the home by choosing a neighbourhood."""
+    with local_smtp_server(current_app._get_current_object()) as inbox:
+        page.goto("/auth/register")
+        page.locator("#first_name").fill(first_name)
+        page.locator("#email").fill(email)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("#consent").check()
+        page.get_by_role("button", name="Account maken").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Kijk in uw e-mail")
+        assert axe(page) == []
+        run_account_mail_jobs()
+        [mail] = inbox.wait_for(1)
+    assert mail["To"] == email
+    page.goto(link_path(mail))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bevestig uw e-mailadres")
+    page.get_by_role("button", name="Ja, dit is mijn e-mailadres").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Uw adres")
     page.locator("#neighbourhood_code").select_option("BU01640000")
     page.get_by_role("button", name="Deze buurt gebruiken").click()
