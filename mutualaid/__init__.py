@@ -49,10 +49,12 @@ def register_logging(app: Flask) -> None:
 def register_database(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables on the metadata)
     from .background import install_session_hooks
-    from .database import configure_engine_options, render_migration_type
+    from .database import configure_engine_options, install_idle_ping, render_migration_type
 
     configure_engine_options(app)
     db.init_app(app)
+    with app.app_context():
+        install_idle_ping(db.engine)
     install_session_hooks()
     # render_as_batch: Alembic on SQLite cannot ALTER in place; batch mode copies the table.
     migrate.init_app(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 
 def configure_engine_options(app: Flask) -> None:
@@ -15,8 +18,39 @@ def configure_engine_options(app: Flask) -> None:
         # A web process and a worker write at once: wait for the lock instead of failing.
         options.setdefault("connect_args", {"timeout": 30})
     else:
-        options.setdefault("pool_pre_ping", True)
+        # No ping on every checkout (a round trip per request): `install_idle_ping` pings
+        # only connections that sat idle in the pool, which is when a restart can have
+        # broken them.
+        options.setdefault("pool_pre_ping", False)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+PING_AFTER_IDLE_S = 1.0
+
+
+def install_idle_ping(engine: Engine) -> None:
+    """Before a pooled connection is reused after more than PING_AFTER_IDLE_S idle, ping it;
+    a dead one is replaced (DisconnectionError makes the pool connect afresh). Connections
+    reused at once, as under load, skip the round trip. A connection that breaks while in
+    use still invalidates the pool, as before."""
+    if engine.dialect.name == "sqlite" or engine.pool._pre_ping:
+        return
+
+    @event.listens_for(engine, "checkin")
+    def remember_checkin(dbapi_connection, connection_record) -> None:
+        connection_record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+        checked_in_at = connection_record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(str(error)) from error
+        if alive is False:
+            raise DisconnectionError("the connection did not answer a ping")
 
 
 @event.listens_for(Engine, "connect")

@@ -31,7 +31,20 @@ def prepare(out_path: str, residents: int = 300) -> dict:
         db.session.scalars(select(User.resident_id).where(User.resident_id.in_(people)))
     )
     asking = set(db.session.scalars(askers))
-    tokens: dict = {"residents": [], "askers": [], "workers": [], "municipality": []}
+    open_requests: dict[int, list[int]] = {}
+    for request_id, requester_id in db.session.execute(
+        select(HelpRequest.id, HelpRequest.requester_id).where(
+            HelpRequest.status == "open", HelpRequest.requester_id.in_(people)
+        )
+    ):
+        open_requests.setdefault(requester_id, []).append(request_id)
+    tokens: dict = {
+        "residents": [],
+        "askers": [],
+        "suggestions": [],  # [path, token]: a resident's own request's suggestions (wrk)
+        "workers": [],
+        "municipality": [],
+    }
     for resident_id in people:
         if resident_id not in have_user:
             create_user(
@@ -46,6 +59,8 @@ def prepare(out_path: str, residents: int = 300) -> dict:
         tokens["residents"].append(secret)
         if resident_id in asking:
             tokens["askers"].append(secret)
+        for request_id in open_requests.get(resident_id, []):
+            tokens["suggestions"].append([f"/api/v1/requests/{request_id}/suggestions", secret])
     for role, key in (("worker", "workers"), ("municipality", "municipality")):
         for user in db.session.scalars(select(User).where(User.role == role)):
             codes = [n.code for n in getattr(user, "neighbourhoods", [])]

@@ -1,12 +1,14 @@
-"""The load run: gunicorn + PostgreSQL + Redis + one worker on loopback, driven by locust.
+"""The load run: gunicorn + PostgreSQL + Redis + one worker on loopback, driven by locust
+(mixed flows, JSON GETs) and wrk (the pure reads: suggestions against health, same run).
 
     .venv/bin/python benchmarks/load/run_load.py [--residents 2000] [--run-time 60]
 
 Creates a fresh PostgreSQL database next to LOAD_DATABASE_URL (default the local test server),
 migrates it, imports Hengelo and seeds the demo, gives residents, workers and the municipality
-API tokens (prepare.py), starts gunicorn (4 workers) and `flask worker` on Redis db 11, runs
-the locust steps (locustfile.py) one after another, each bounded by --run-time, prints
-throughput and p50/p95/p99 per step, then stops everything and drops the database.
+API tokens (prepare.py), starts gunicorn (gthread: --gunicorn-workers processes with --threads
+threads each, HTTP keep-alive) and `flask worker` on --redis, runs the steps one after
+another, each bounded in time, prints throughput and p50/p95/p99 per step, then stops
+everything and drops the database (`--keep` leaves it, `--reuse URL` starts from it).
 """
 
 from __future__ import annotations
@@ -94,6 +96,70 @@ def row_summary(row: dict, seconds: float) -> dict:
     }
 
 
+WRK_SCRIPT = """
+local targets = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  local t = targets[(n %% #targets) + 1]
+  if t[2] == "" then return wrk.format("GET", t[1]) end
+  return wrk.format("GET", t[1], {["Authorization"] = "Bearer " .. t[2]})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK {\\"requests\\": %%d, \\"seconds\\": %%.3f, \\"socket_errors\\": %%d, \\"non_2xx\\": %%d, "
+    .. "\\"p50\\": %%.1f, \\"p95\\": %%.1f, \\"p99\\": %%.1f, \\"max\\": %%.1f}\\n",
+    summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.timeout,
+    e.status, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def run_wrk(label, targets, connections, seconds, base, workdir, threads=1) -> dict:
+    """wrk (C, far cheaper than locust) over `targets` ([path, token] pairs, round robin)."""
+    lua = ", ".join(f'{{"{path}", "{token}"}}' for path, token in targets)
+    script = workdir / f"{label.replace(' ', '_')}.lua"
+    script.write_text(WRK_SCRIPT % lua)
+    load_before = os.getloadavg()
+    answer = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+         "--timeout", "5s", "-s", str(script), base],
+        capture_output=True, text=True, timeout=seconds + 60,
+    )  # fmt: skip
+    line = next(x for x in answer.stdout.splitlines() if x.startswith("WRK "))
+    figures = json.loads(line[4:])
+    errors = figures["socket_errors"] + figures["non_2xx"]
+    rps = round(figures["requests"] / figures["seconds"], 1)
+    result = {
+        "step": label,
+        "users": connections,
+        "seconds": seconds,
+        "tool": "wrk",
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "total": {
+            "name": "Aggregated",
+            "requests": figures["requests"],
+            "failures": errors,
+            "rps": rps,
+            "p50": round(figures["p50"], 1),
+            "p95": round(figures["p95"], 1),
+            "p99": round(figures["p99"], 1),
+        },
+        "endpoints": [],
+    }
+    print(
+        f"{label:<34} {connections:>4} conns  {rps:>7} req/s  p50 {figures['p50']:>6.1f} ms  "
+        f"p95 {figures['p95']:>6.1f} ms  p99 {figures['p99']:>6.1f} ms  "
+        f"errors {errors}/{figures['requests']}  "
+        f"load {result['load_before'][0]}→{result['load_after'][0]}",
+        flush=True,
+    )
+    return result
+
+
 def run_step(label, classes, users, seconds, base, workdir, env) -> dict:
     prefix = str(workdir / label.replace(" ", "_"))
     load_before = os.getloadavg()
@@ -127,26 +193,84 @@ def run_step(label, classes, users, seconds, base, workdir, env) -> dict:
     return result
 
 
+def gunicorn_command(options, port: int) -> list[str]:
+    """The server for the run: gthread workers keep connections alive (HTTP/1.1 keep-alive)
+    and overlap database waits; a sync worker closes the connection after every answer."""
+    command = [
+        PYTHON, "-m", "gunicorn", "-w", str(options.gunicorn_workers),
+        "-k", options.worker_class, "-b", f"127.0.0.1:{port}", "--timeout", "60",
+        "--keep-alive", str(options.keep_alive), "--backlog", "2048",
+    ]  # fmt: skip
+    if options.worker_class == "gthread":
+        command += ["--threads", str(options.threads)]
+    return [*command, "wsgi:app"]
+
+
+def run_plan(options, base: str, workdir: Path, env: dict, tokens_path: Path) -> list[dict]:
+    """The chosen steps, one after another, each bounded in time."""
+    steps = set(options.steps.split(","))
+    results = []
+    mixed = ["Resident", "Worker", "Municipality"]
+    long, short = options.run_time, options.short_run_time
+    plan = []
+    if "mixed" in steps:
+        plan += [("mixed flows", mixed, 50, long), ("mixed flows", mixed, 200, long)]
+    if "gets" in steps:
+        plan += [("JSON API GETs", ["ApiReader"], 50, short)]
+    if "locust-reads" in steps:
+        plan += [
+            ("top-10 suggestions alone", ["SuggestionsReader"], 50, short),
+            ("health (baseline)", ["HealthReader"], 50, short),
+        ]
+    for label, classes, users, seconds in plan:
+        results.append(run_step(f"{label} {users}", classes, users, seconds, base, workdir, env))
+    if "wrk" in steps:
+        tokens = json.loads(tokens_path.read_text())
+        for connections in map(int, options.wrk_connections.split(",")):
+            for label, targets in (
+                ("wrk health (baseline)", [["/api/v1/health", ""]]),
+                ("wrk top-10 suggestions alone", tokens["suggestions"]),
+                ("wrk health (baseline, again)", [["/api/v1/health", ""]]),
+            ):
+                step = f"{label} {connections}"
+                results.append(run_wrk(step, targets, connections, short, base, workdir))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=2000)
     parser.add_argument("--run-time", type=int, default=60, help="seconds per mixed step")
     parser.add_argument("--short-run-time", type=int, default=30, help="seconds per read step")
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/11")
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn: gthread or sync")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--keep-alive", type=int, default=5, help="gunicorn keep-alive (s)")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--steps", default="mixed,gets,wrk",
+                        help="comma list of: mixed, gets, wrk, locust-reads")  # fmt: skip
+    parser.add_argument("--wrk-connections", default="50",
+                        help="comma list of wrk connection counts")  # fmt: skip
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", help="a database URL kept by --keep (skips the setup)")
     options = parser.parse_args()
 
     base_url = os.environ.get("LOAD_DATABASE_URL", "postgresql://root@127.0.0.1:5432/test")
-    name = f"mutualaid_load_{uuid.uuid4().hex[:8]}"
+    if options.reuse:
+        name = make_url(options.reuse).database
+    else:
+        name = f"mutualaid_load_{uuid.uuid4().hex[:8]}"
     admin = create_engine(
         make_url(base_url).set(drivername="postgresql+psycopg", database="postgres"),
         isolation_level="AUTOCOMMIT",
     )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if not options.reuse:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
     workdir = Path(tempfile.mkdtemp(prefix="mutualaid-load-"))
+    tokens_path = Path(tempfile.gettempdir()) / f"{name}_tokens.json"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -156,7 +280,7 @@ def main() -> None:
         "MUTUALAID_INSTANCE_PATH": str(workdir / "instance"),
         # A few loopback clients stand for hundreds of residents: per-address limits off.
         "RATELIMIT_ENABLED": "0",
-        "LOAD_TOKENS": str(workdir / "tokens.json"),
+        "LOAD_TOKENS": str(tokens_path),
         "PYTHONUNBUFFERED": "1",
     }
     from redis import Redis
@@ -164,42 +288,33 @@ def main() -> None:
     Redis.from_url(options.redis).flushdb()
     flask = [PYTHON, "-m", "flask", "--app", "wsgi"]
     web = worker = None
-    results = []
+    results: list[dict] = []
     print(f"load run: database {name}, Redis {options.redis}, logs in {workdir}", flush=True)
     try:
-        with open(workdir / "setup.log", "ab") as log:
-            sh([*flask, "db", "upgrade"], env, log)
-            sh([*flask, "import-neighbourhoods", str(GEOJSON)], env, log)
-            sh([*flask, "seed-demo", "--residents", str(options.residents)], env, log)
-            sh([*flask, "match", "--all"], env, log)
-            sh([PYTHON, str(HERE / "prepare.py"), env["LOAD_TOKENS"], "150"], env, log)
+        if not options.reuse:
+            with open(workdir / "setup.log", "ab") as log:
+                sh([*flask, "db", "upgrade"], env, log)
+                sh([*flask, "import-neighbourhoods", str(GEOJSON)], env, log)
+                sh([*flask, "seed-demo", "--residents", str(options.residents)], env, log)
+                sh([*flask, "match", "--all"], env, log)
+                sh([PYTHON, str(HERE / "prepare.py"), env["LOAD_TOKENS"], "150"], env, log)
         with open(workdir / "gunicorn.log", "ab") as log:
-            web = start(
-                [PYTHON, "-m", "gunicorn", "-w", str(options.gunicorn_workers), "-b",
-                 f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"],
-                env, log,
-            )  # fmt: skip
+            web = start(gunicorn_command(options, port), env, log)
         with open(workdir / "worker.log", "ab") as log:
             worker = start([*flask, "worker"], env, log)
         wait_healthy(base)
         print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()}", flush=True)
-        mixed = ["Resident", "Worker", "Municipality"]
-        long, short = options.run_time, options.short_run_time
-        for label, classes, users, seconds in (
-            ("mixed flows", mixed, 50, long),
-            ("mixed flows", mixed, 200, long),
-            ("JSON API GETs", ["ApiReader"], 50, short),
-            ("top-10 suggestions alone", ["SuggestionsReader"], 50, short),
-            ("health (baseline)", ["HealthReader"], 50, short),
-        ):
-            results.append(
-                run_step(f"{label} {users}", classes, users, seconds, base, workdir, env)
-            )
+        print("server: " + " ".join(gunicorn_command(options, port)[1:]), flush=True)
+        results = run_plan(options, base, workdir, env, tokens_path)
     finally:
         stop(worker)
         stop(web)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if options.keep or options.reuse:
+            print(f"database kept: --reuse {database_url}", flush=True)
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            tokens_path.unlink(missing_ok=True)
         admin.dispose()
         Redis.from_url(options.redis).flushdb()
     if options.json:

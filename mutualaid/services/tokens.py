@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..errors import Invalid, NotAuthenticated
 from ..extensions import db
@@ -75,18 +76,22 @@ def issue_token(
     return token, secret
 
 
-def find_live_token(purpose: str, secret: str, *, now: datetime | None = None) -> SecretToken:
+def find_live_token(
+    purpose: str, secret: str, *, now: datetime | None = None, with_user: bool = False
+) -> SecretToken:
     """The unexpired, unused, unrevoked token with this secret; Invalid otherwise.
+    `with_user`: its account is loaded in the same statement (`token.user`).
 
     The message never says which of those was the reason, nor whose token it was.
     """
     now = now or utcnow()
     stored = normalise_code(secret) if purpose in READABLE_CODES else secret
-    token = db.session.scalar(
-        select(SecretToken).where(
-            SecretToken.token_hash == hash_secret(stored), SecretToken.purpose == purpose
-        )
+    statement = select(SecretToken).where(
+        SecretToken.token_hash == hash_secret(stored), SecretToken.purpose == purpose
     )
+    if with_user:
+        statement = statement.options(joinedload(SecretToken.user))
+    token = db.session.scalar(statement)
     if (
         token is None
         or token.used_at is not None
@@ -107,12 +112,12 @@ def user_for_api_token(secret: str) -> User:
     if not secret or not secret.startswith(API_TOKEN_PREFIX):
         raise NotAuthenticated("a valid API token is required", rule="bearer_token")
     try:
-        token = find_live_token("api", secret)
+        token = find_live_token("api", secret, with_user=True)  # one statement per API call
     except Invalid:
         raise NotAuthenticated(
             "the API token is unknown, expired or revoked", rule="bearer_token"
         ) from None
-    user = db.session.get(User, token.user_id) if token.user_id else None
+    user = token.user if token.user_id else None
     if user is None or not user.is_enabled:
         raise NotAuthenticated("the API token is unknown, expired or revoked", rule="bearer_token")
     now = utcnow()
