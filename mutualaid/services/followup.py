@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, case, cast, func, select
 
 from ..errors import NotFound
 from ..extensions import db
@@ -32,6 +32,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.vocab import FOLLOW_UP_KINDS
 from .audit import record_event, record_view
+from .query_plans import without_jit
 from .transactions import commit
 from .validation import require_choice, require_int, require_text
 from .worker_scope import in_scope, scope_ids, scoped_resident, vog_expiry, vog_valid_on
@@ -104,8 +105,13 @@ def _open_request_select(ids, now: datetime, columns, only=None):
         .subquery()
     )
     n_declined = func.coalesce(declines.c.n, 0)
+    kind = case(
+        (HelpRequest.urgency == "high", "urgent"),
+        (n_declined >= config["FOLLOW_UP_DECLINES"], "declined"),
+        else_="unmatched",
+    )
     return (
-        select(*columns, n_declined.label("declined"))
+        select(*columns, n_declined.label("declined"), kind.label("kind"))
         .outerjoin(declines, declines.c.request_id == HelpRequest.id)
         .where(
             open_here,
@@ -119,7 +125,7 @@ def _open_request_select(ids, now: datetime, columns, only=None):
 def _request_kind(urgency: str, declined: int) -> str:
     if urgency == "high":
         return "urgent"
-    if declined >= current_app.config["FOLLOW_UP_DECLINES"]:
+    if declined >= current_app.config["FOLLOW_UP_DECLINES"]:  # as the CASE above
         return "declined"
     return "unmatched"
 
@@ -183,21 +189,28 @@ def _item(kind: str, object_id: int, resident, since, detail) -> FollowUpItem:
 
 
 def _repeat_select(ids, now: datetime, columns, only=None):
+    """Residents in scope with FOLLOW_UP_REPEAT_REQUESTS requests or more in the window, with
+    that number and their last request's time (requests are grouped first: few rows join)."""
     config = current_app.config
     since = now - timedelta(days=config["FOLLOW_UP_REPEAT_DAYS"])
-    where = [
-        in_scope(Resident.neighbourhood_id, ids),
-        Resident.erased_at.is_(None),
-        HelpRequest.created_at >= since,
-    ]
+    per_requester = (
+        select(
+            HelpRequest.requester_id.label("rid"),
+            func.count(HelpRequest.id).label("n"),
+            func.max(HelpRequest.created_at).label("last"),
+        )
+        .where(HelpRequest.created_at >= since)
+        .group_by(HelpRequest.requester_id)
+        .having(func.count(HelpRequest.id) >= config["FOLLOW_UP_REPEAT_REQUESTS"])
+        .subquery()
+    )
+    where = [in_scope(Resident.neighbourhood_id, ids), Resident.erased_at.is_(None)]
     if only is not None:
         where.append(Resident.id.in_(only))
     return (
-        select(*columns, func.count(HelpRequest.id), func.max(HelpRequest.created_at))
-        .join(HelpRequest, HelpRequest.requester_id == Resident.id)
+        select(*columns, per_requester.c.n, per_requester.c.last)
+        .join(per_requester, per_requester.c.rid == Resident.id)
         .where(*where)
-        .group_by(Resident.id)
-        .having(func.count(HelpRequest.id) >= config["FOLLOW_UP_REPEAT_REQUESTS"])
     )
 
 
@@ -309,24 +322,76 @@ class _Stub(NamedTuple):
         return (ORDER.index(self.kind), self.since, self.key)
 
 
-def _stubs(ids: list[int] | None, now: datetime) -> list[_Stub]:
-    """Every item of the queue as a stub, closed ones included (plain columns, no names)."""
-    stubs = [
-        _Stub(_request_kind(urgency, declined), rid, _aware(created), nid)
-        for rid, created, urgency, nid, declined in db.session.execute(
-            _open_request_select(
-                ids,
-                now,
-                (
-                    HelpRequest.id,
-                    HelpRequest.created_at,
-                    HelpRequest.urgency,
-                    HelpRequest.neighbourhood_id,
-                ),
+REQUEST_KINDS = ("urgent", "unmatched", "declined")
+# The other kinds are few (problem reports, residents asking often, VOGs about to expire).
+FEW_KINDS = tuple(k for k in ORDER if k not in REQUEST_KINDS)
+
+
+def _request_queue(ids: list[int] | None, now: datetime, include_closed: bool):
+    """Subquery of the request items (id, since, neighbourhood_id, kind): open ones only
+    unless `include_closed` (closed: a closing action on the item at or after it arose)."""
+    items = _open_request_select(
+        ids,
+        now,
+        (
+            HelpRequest.id.label("id"),
+            HelpRequest.created_at.label("since"),
+            HelpRequest.neighbourhood_id.label("neighbourhood_id"),
+        ),
+    ).subquery()
+    query = select(items.c.id, items.c.since, items.c.neighbourhood_id, items.c.kind)
+    if not include_closed:
+        closing = (
+            select(
+                FollowUpAction.kind,
+                FollowUpAction.request_id,
+                func.max(FollowUpAction.created_at).label("at"),
+            )
+            .where(
+                FollowUpAction.action.in_(CLOSING_ACTIONS),
+                FollowUpAction.kind.in_(REQUEST_KINDS),
+                FollowUpAction.request_id.is_not(None),
+            )
+            .group_by(FollowUpAction.kind, FollowUpAction.request_id)
+            .subquery()
+        )
+        query = query.outerjoin(
+            closing, (closing.c.kind == items.c.kind) & (closing.c.request_id == items.c.id)
+        ).where(closing.c.at.is_(None) | (closing.c.at < items.c.since))
+    return query.subquery()
+
+
+def _key_order(queue):
+    """ORDER BY of request items: since, then the key as text ("urgent:10" < "urgent:9")."""
+    text = cast(queue.c.id, String)
+    if db.session.get_bind().dialect.name == "postgresql":
+        text = text.collate("C")
+    return (queue.c.since, text)
+
+
+def _request_stubs(queue, kind: str | None = None, offset: int = 0, limit: int | None = None):
+    query = select(queue.c.kind, queue.c.id, queue.c.since, queue.c.neighbourhood_id)
+    if kind is not None:
+        query = query.where(queue.c.kind == kind)
+    query = query.order_by(*_key_order(queue)).offset(offset).limit(limit)
+    return [_Stub(k, i, _aware(since), nid) for k, i, since, nid in db.session.execute(query)]
+
+
+def _request_counts(queue) -> dict[tuple[str, int | None], int]:
+    """(kind, neighbourhood id) -> number of request items."""
+    return {
+        (kind, nid): int(n)
+        for kind, nid, n in db.session.execute(
+            select(queue.c.kind, queue.c.neighbourhood_id, func.count()).group_by(
+                queue.c.kind, queue.c.neighbourhood_id
             )
         )
-    ]
-    stubs += [
+    }
+
+
+def _few_stubs(ids: list[int] | None, now: datetime, include_closed: bool) -> list[_Stub]:
+    """The problem, repeat-requester and VOG items as stubs, most pressing first."""
+    stubs = [
         _Stub("problem", pid, _aware(created), nid)
         for pid, created, nid in db.session.execute(
             select(
@@ -344,11 +409,15 @@ def _stubs(ids: list[int] | None, now: datetime) -> list[_Stub]:
         _Stub(i.kind, i.resident_id, i.since, i.neighbourhood_id)
         for i in _vog_items(ids, now.date())
     ]
+    if not include_closed:
+        latest = _closing_times(FEW_KINDS)
+        stubs = [s for s in stubs if not (s.key in latest and latest[s.key] >= s.since)]
+    stubs.sort(key=_Stub.order)
     return stubs
 
 
-def _closing_times() -> dict[str, datetime]:
-    """Per item key, the latest closing action taken on it (few rows: workers write them)."""
+def _closing_times(kinds: tuple[str, ...]) -> dict[str, datetime]:
+    """Per item key of these kinds, the latest closing action taken on it."""
     latest: dict[str, datetime] = {}
     for kind, request_id, resident_id, report_id, at in db.session.execute(
         select(
@@ -358,7 +427,7 @@ def _closing_times() -> dict[str, datetime]:
             FollowUpAction.problem_report_id,
             func.max(FollowUpAction.created_at),
         )
-        .where(FollowUpAction.action.in_(CLOSING_ACTIONS))
+        .where(FollowUpAction.action.in_(CLOSING_ACTIONS), FollowUpAction.kind.in_(kinds))
         .group_by(
             FollowUpAction.kind,
             FollowUpAction.request_id,
@@ -376,30 +445,12 @@ def _closing_times() -> dict[str, datetime]:
     return latest
 
 
-def _open_stubs(
-    ids: list[int] | None, now: datetime, include_closed: bool = False
-) -> list[tuple[_Stub, bool]]:
-    """(stub, closed) of the queue, most pressing first; closed ones only if asked for.
-
-    An item is closed when a closing action on it was taken at or after it arose.
-    """
-    latest = _closing_times()
-    stubs = []
-    for stub in _stubs(ids, now):
-        at = latest.get(stub.key)
-        closed = at is not None and at >= stub.since
-        if include_closed or not closed:
-            stubs.append((stub, closed))
-    stubs.sort(key=lambda pair: pair[0].order())
-    return stubs
-
-
 def _hydrate(ids: list[int] | None, now: datetime, stubs: list[_Stub]) -> list[FollowUpItem]:
     """The full items (names, details, actions taken) of these stubs, in their order."""
     wanted: dict[str, list[int]] = {}
     for stub in stubs:
         wanted.setdefault(stub.kind, []).append(stub.object_id)
-    requests = [i for k in ("urgent", "unmatched", "declined") for i in wanted.get(k, [])]
+    requests = [i for k in REQUEST_KINDS for i in wanted.get(k, [])]
     items: list[FollowUpItem] = []
     if requests:
         items += _open_request_items(ids, now, only=requests)
@@ -419,17 +470,24 @@ def _hydrate(ids: list[int] | None, now: datetime, stubs: list[_Stub]) -> list[F
 def build_queue(ids: list[int] | None, *, include_closed: bool = False) -> list[FollowUpItem]:
     """Every follow-up item in these neighbourhoods (None: all), most pressing first."""
     now = utcnow()
-    return _hydrate(ids, now, [stub for stub, _ in _open_stubs(ids, now, include_closed)])
+    stubs = _request_stubs(_request_queue(ids, now, include_closed))
+    stubs += _few_stubs(ids, now, include_closed)
+    stubs.sort(key=_Stub.order)
+    return _hydrate(ids, now, stubs)
 
 
 def queue_counts(ids: list[int] | None) -> tuple[dict[str, int], dict[int, int]]:
     """Open items per kind and per neighbourhood (counts only: nothing is read per person)."""
+    without_jit()
+    now = utcnow()
     by_kind = {kind: 0 for kind in FOLLOW_UP_KINDS}
     per_place: dict[int, int] = {}
-    for stub, _ in _open_stubs(ids, utcnow()):
-        by_kind[stub.kind] += 1
-        if stub.neighbourhood_id is not None:
-            per_place[stub.neighbourhood_id] = per_place.get(stub.neighbourhood_id, 0) + 1
+    pairs = list(_request_counts(_request_queue(ids, now, False)).items())
+    pairs += [((s.kind, s.neighbourhood_id), 1) for s in _few_stubs(ids, now, False)]
+    for (kind, nid), n in pairs:
+        by_kind[kind] += n
+        if nid is not None:
+            per_place[nid] = per_place.get(nid, 0) + n
     return by_kind, per_place
 
 
@@ -443,29 +501,47 @@ def follow_up_queue(
 ) -> FollowUpPage:
     """One page of the actor's follow-up queue; audits each resident shown.
 
-    The whole queue is ordered and counted from stubs (a few plain columns per item); names,
-    details and the actions taken are read only for the items on the page.
+    The queue is counted in SQL and its order is kind first (ORDER), then since and key, so a
+    page is a run of at most a few kinds: the request kinds are paged in SQL (ORDER BY, LIMIT),
+    the few other items in Python. Names, details and actions are read for the page only.
     """
     if kind:
         require_choice("kind", kind, FOLLOW_UP_KINDS)
     page = require_int("page", page, minimum=1, maximum=100_000)
     per_page = require_int("per_page", per_page, minimum=1, maximum=200)
     ids = scope_ids(actor_user_id)
+    without_jit()
     now = utcnow()
-    stubs = [stub for stub, _ in _open_stubs(ids, now, include_closed)]
+    queue = _request_queue(ids, now, include_closed)
     counts = {k: 0 for k in FOLLOW_UP_KINDS}
-    for stub in stubs:
+    for (k, _), n in _request_counts(queue).items():
+        counts[k] += n
+    few: dict[str, list[_Stub]] = {}
+    for stub in _few_stubs(ids, now, include_closed):
+        few.setdefault(stub.kind, []).append(stub)
         counts[stub.kind] += 1
-    if kind:
-        stubs = [s for s in stubs if s.kind == kind]
-    shown = _hydrate(ids, now, stubs[(page - 1) * per_page : page * per_page])
+    start, end = (page - 1) * per_page, page * per_page
+    stubs: list[_Stub] = []
+    first = 0  # position of this kind's first item in the (filtered) queue
+    for k in ORDER:
+        if kind and k != kind:
+            continue
+        lo, hi = max(start - first, 0), min(end - first, counts[k])
+        if lo < hi:
+            if k in REQUEST_KINDS:
+                stubs += _request_stubs(queue, k, offset=lo, limit=hi - lo)
+            else:
+                stubs += few.get(k, [])[lo:hi]
+        first += counts[k]
+    shown = _hydrate(ids, now, stubs)
     record_view(
         actor_user_id,
         "follow_up",
         [i.resident_id for i in shown if i.resident_id],
         reason="follow-up queue",
     )
-    return FollowUpPage(shown, len(stubs), page, per_page, counts)
+    total = counts[kind] if kind else sum(counts.values())
+    return FollowUpPage(shown, total, page, per_page, counts)
 
 
 def follow_up_count(neighbourhood_ids: list[int] | None) -> int:

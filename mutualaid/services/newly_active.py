@@ -19,6 +19,7 @@ from ..models import Category, ContactNote, HelpRequest, Match, Offer, Resident
 from ..models.base import utcnow
 from ..models.vocab import CONSENT_METHODS
 from .audit import record_event, record_view
+from .query_plans import without_jit
 from .transactions import commit
 from .validation import require_choice, require_int, require_text
 from .worker_scope import (
@@ -151,6 +152,7 @@ def list_newly_active(
     page = require_int("page", page, minimum=1, maximum=100_000)
     per_page = require_int("per_page", per_page, minimum=1, maximum=200)
     ids = [scoped_neighbourhood(actor_user_id, code).id] if code else scope_ids(actor_user_id)
+    without_jit()
     since = utcnow() - timedelta(days=days)
     is_new = Resident.first_active_at >= since
     never = _never_matched()
@@ -208,6 +210,7 @@ def list_newly_active(
 def newly_active_counts(neighbourhood_ids: list[int]) -> dict[int, int]:
     """Per neighbourhood, how many residents the newly-active list shows (counts, not audited)."""
     since = utcnow() - timedelta(days=current_app.config["NEWLY_ACTIVE_DAYS"])
+    without_jit()
     rows = db.session.execute(
         select(Resident.neighbourhood_id, func.count(Resident.id))
         .where(
