@@ -369,3 +369,48 @@ def test_the_code_pages_speak_dutch_and_english(client, lang, texts):
     for text in texts:
         assert text in page, text
     assert ("QR-code" if lang == "nl" else "QR code") in setup
+
+
+def test_demo_staff_sign_in_with_the_code_from_flask_demo_code(client, app_ctx, monkeypatch):
+    from click.testing import CliRunner
+
+    from mutualaid.services.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
+
+    seed_demo(seed=5, residents=40)
+    runner = CliRunner()
+    answer = runner.invoke(app_ctx.cli, ["demo-code", "beheer@example.org"])
+    assert answer.exit_code == 0 and re.fullmatch(r"[0-9]{6}\n", answer.output), answer.output
+    assert answer.output.strip() == pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    login = client.post(
+        "/auth/login", data={"email": "beheer@example.org", "password": DEMO_PASSWORD}
+    )
+    assert login.location.endswith("/auth/code")
+    assert client.post("/auth/code", data={"code": answer.output.strip()}).status_code == 302
+    assert client.get("/admin/queues").status_code == 200
+    # A demo database from before the second factor: the demo key is set on first use.
+    worker = db.session.scalar(select(User).where(User.email == "wijkcoach.oost@example.org"))
+    worker.totp_secret_encrypted, worker.totp_enabled_at = None, None
+    db.session.commit()
+    again = runner.invoke(app_ctx.cli, ["demo-code", "wijkcoach.oost@example.org"])
+    assert again.exit_code == 0 and again.output.strip() == pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    # Residents and unknown addresses have no code; production refuses the command.
+    assert runner.invoke(app_ctx.cli, ["demo-code", "bewoner@example.org"]).exit_code != 0
+    assert runner.invoke(app_ctx.cli, ["demo-code", "nobody@example.org"]).exit_code != 0
+    monkeypatch.setitem(app_ctx.config, "ENV_NAME", "production")
+    refused = runner.invoke(app_ctx.cli, ["demo-code", "beheer@example.org"])
+    assert refused.exit_code != 0 and "never in production" in refused.output
+
+
+def test_the_secret_is_stored_encrypted_with_the_configured_key(app_ctx, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from mutualaid.services.second_factor import start_enrolment
+
+    key = Fernet.generate_key().decode()
+    monkeypatch.setitem(app_ctx.config, "TOTP_ENCRYPTION_KEY", key)
+    worker = account("worker", enrolled=False)
+    enrolment = start_enrolment(worker.id)
+    stored = db.session.get(User, worker.id).totp_secret_encrypted
+    assert enrolment.secret not in stored
+    assert Fernet(key.encode()).decrypt(stored.encode()).decode() == enrolment.secret
+    assert enrolment.uri.startswith("otpauth://totp/Burenhulp:")
