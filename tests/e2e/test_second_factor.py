@@ -414,3 +414,29 @@ def test_the_secret_is_stored_encrypted_with_the_configured_key(app_ctx, monkeyp
     assert enrolment.secret not in stored
     assert Fernet(key.encode()).decrypt(stored.encode()).decode() == enrolment.secret
     assert enrolment.uri.startswith("otpauth://totp/Burenhulp:")
+
+
+def test_the_code_step_is_rate_limited(app_ctx, instance_path):
+    from mutualaid.extensions import limiter
+    from tests.conftest import make_test_app
+
+    app = make_test_app(
+        app_ctx.config["SQLALCHEMY_DATABASE_URI"],
+        app_ctx.config["REDIS_URL"],
+        instance_path,
+        RATELIMIT_ENABLED=True,
+    )
+    limiter.reset()
+    try:
+        client = app.test_client()
+        worker = account("worker")
+        password_step(client, worker.email)
+        answers = [
+            client.post("/auth/code", data={"code": "123456"}).status_code for _ in range(10)
+        ]
+        assert 429 not in answers
+        refused = client.post("/auth/code", data={"code": fresh_code(worker.email)})
+        assert refused.status_code == 429 and "Retry-After" in refused.headers
+    finally:
+        limiter.reset()
+        limiter.enabled = False  # the limiter object is shared by every app in this process
