@@ -226,7 +226,8 @@ def use_recovery_code(user_id: int, code: str) -> User:
         raise _failed(user)
     spend_token(token)
     user.totp_failed_attempts = 0
-    left = recovery_codes_left(user.id) - 1
+    db.session.flush()
+    left = recovery_codes_left(user.id)
     record_event(
         user.id,
         "second_factor:recovery_code_used",
