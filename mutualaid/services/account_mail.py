@@ -47,12 +47,20 @@ def register_resident_quietly(
         owner_id = db.session.scalar(
             select(User.id).where(User.email == normalise_email(values["email"]))
         )
-        job, args = "mutualaid.jobs.send_registration_notice", (owner_id, reset_link_template)
+        job, user_id, link_template = (
+            "mutualaid.jobs.send_registration_notice",
+            owner_id,
+            reset_link_template,
+        )
     else:
-        job, args = "mutualaid.jobs.send_email_confirmation", (user.id, confirm_link_template)
+        job, user_id, link_template = (
+            "mutualaid.jobs.send_email_confirmation",
+            user.id,
+            confirm_link_template,
+        )
     try:
         # Ids (and the link template, the same for everyone) only: never the address itself.
-        enqueue(job, *args, queue="notifications")
+        enqueue(job, user_id, link_template, queue="notifications")
     except Exception:  # Redis down: the answer stays the same; the person can ask again
         log.warning("a registration mail could not be queued", exc_info=True)
 

@@ -63,12 +63,10 @@ def request_confirmation_resend(email: str, link_template: str) -> None:
     the same work (one lookup, one job); only an unconfirmed account gets a mail."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     waiting = user is not None and user.is_enabled and user.email_confirmed_at is None
+    user_id = user.id if waiting else None
     try:
         enqueue(
-            "mutualaid.jobs.send_email_confirmation",
-            user.id if waiting else None,
-            link_template,
-            queue="notifications",
+            "mutualaid.jobs.send_email_confirmation", user_id, link_template, queue="notifications"
         )
     except Exception:  # Redis down: the answer stays the same; the person can ask again
         log.warning("a confirmation mail could not be queued", exc_info=True)
