@@ -228,7 +228,8 @@ def test_a_recovery_code_works_once(client, app):
     assert response.status_code == 302
     assert client.get("/auth/second-factor").status_code == 200
     assert "nog 9 ongebruikte herstelcodes" in client.get("/auth/second-factor").get_data(True)
-    assert len(events("second_factor:recovery_code_used")) == 1
+    [used] = events("second_factor:recovery_code_used")
+    assert used.actor_user_id == worker.id and used.detail == {"left": 9}
     other = app.test_client()
     password_step(other, worker.email)
     assert other.post("/auth/code/recovery", data={"code": codes[0]}).status_code == 422
