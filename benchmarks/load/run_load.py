@@ -27,7 +27,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import NullPool, create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -117,21 +117,107 @@ end
 """
 
 
-def run_wrk(label, targets, connections, seconds, base, workdir, threads=1) -> dict:
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each process (those that have ended are left out)."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return found
+
+
+def group_pids(pgid: int) -> list[int]:
+    """The processes of a process group (gunicorn's master and workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU time spent by the web server and by the database's backends for our database:
+    per request, that is what a quiet machine would divide its cores by."""
+
+    def __init__(self, web_pgid: int | None, database_url: str | None):
+        self.web_pgid, self.database_url = web_pgid, database_url
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        web = group_pids(self.web_pgid) if self.web_pgid else []
+        backends: list[int] = []
+        if self.database_url:
+            engine = create_engine(
+                make_url(self.database_url).set(drivername="postgresql+psycopg"),
+                poolclass=NullPool,
+            )
+            with engine.connect() as conn:
+                backends = list(
+                    conn.scalars(
+                        text(
+                            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND pid <> pg_backend_pid()"
+                        )
+                    )
+                )
+            engine.dispose()
+        return web, backends
+
+    def start(self) -> None:
+        web, backends = self._pids()
+        self.before = (cpu_seconds(web), cpu_seconds(backends))
+
+    def stop(self) -> tuple[float, float]:
+        web, backends = self._pids()
+        after = (cpu_seconds(web), cpu_seconds(backends))
+        return tuple(
+            sum(a - b.get(pid, 0.0) for pid, a in now.items())
+            for now, b in zip(after, self.before, strict=True)
+        )
+
+
+def run_wrk(label, targets, connections, seconds, base, workdir, meter=None) -> dict:
     """wrk (C, far cheaper than locust) over `targets` ([path, token] pairs, round robin)."""
     lua = ", ".join(f'{{"{path}", "{token}"}}' for path, token in targets)
     script = workdir / f"{label.replace(' ', '_')}.lua"
     script.write_text(WRK_SCRIPT % lua)
     load_before = os.getloadavg()
+    if meter:
+        meter.start()
+    wrk_cpu = os.times()
     answer = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s",
          "--timeout", "5s", "-s", str(script), base],
         capture_output=True, text=True, timeout=seconds + 60,
     )  # fmt: skip
+    wrk_after = os.times()
+    web_cpu, db_cpu = meter.stop() if meter else (0.0, 0.0)
     line = next(x for x in answer.stdout.splitlines() if x.startswith("WRK "))
     figures = json.loads(line[4:])
     errors = figures["socket_errors"] + figures["non_2xx"]
     rps = round(figures["requests"] / figures["seconds"], 1)
+    count = max(figures["requests"], 1)
+    load_cpu = (wrk_after.children_user - wrk_cpu.children_user) + (
+        wrk_after.children_system - wrk_cpu.children_system
+    )
+    cpu = {  # CPU milliseconds per request
+        "web_ms": round(web_cpu * 1000 / count, 3),
+        "database_ms": round(db_cpu * 1000 / count, 3),
+        "wrk_ms": round(load_cpu * 1000 / count, 3),
+    }
+    # What the cores could serve if nothing else ran on them (the server and the database
+    # only; the load generator would be on another machine).
+    per_request = (web_cpu + db_cpu) / count
+    cpu["ceiling_rps"] = round((os.cpu_count() or 1) / per_request) if per_request else None
     result = {
         "step": label,
         "users": connections,
@@ -149,12 +235,16 @@ def run_wrk(label, targets, connections, seconds, base, workdir, threads=1) -> d
             "p99": round(figures["p99"], 1),
         },
         "endpoints": [],
+        "cpu_per_request": cpu,
     }
     print(
         f"{label:<34} {connections:>4} conns  {rps:>7} req/s  p50 {figures['p50']:>6.1f} ms  "
         f"p95 {figures['p95']:>6.1f} ms  p99 {figures['p99']:>6.1f} ms  "
         f"errors {errors}/{figures['requests']}  "
-        f"load {result['load_before'][0]}→{result['load_after'][0]}",
+        f"load {result['load_before'][0]}→{result['load_after'][0]}\n"
+        f"{'':<40}CPU per request: web {cpu['web_ms']} ms, PostgreSQL {cpu['database_ms']} ms, "
+        f"wrk {cpu['wrk_ms']} ms → {cpu['ceiling_rps']} req/s if the {os.cpu_count()} cores "
+        "served only this",
         flush=True,
     )
     return result
@@ -206,7 +296,9 @@ def gunicorn_command(options, port: int) -> list[str]:
     return [*command, "wsgi:app"]
 
 
-def run_plan(options, base: str, workdir: Path, env: dict, tokens_path: Path) -> list[dict]:
+def run_plan(
+    options, base: str, workdir: Path, env: dict, tokens_path: Path, meter=None
+) -> list[dict]:
     """The chosen steps, one after another, each bounded in time."""
     steps = set(options.steps.split(","))
     results = []
@@ -233,7 +325,7 @@ def run_plan(options, base: str, workdir: Path, env: dict, tokens_path: Path) ->
                 ("wrk health (baseline, again)", [["/api/v1/health", ""]]),
             ):
                 step = f"{label} {connections}"
-                results.append(run_wrk(step, targets, connections, short, base, workdir))
+                results.append(run_wrk(step, targets, connections, short, base, workdir, meter))
     return results
 
 
@@ -305,7 +397,8 @@ def main() -> None:
         wait_healthy(base)
         print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()}", flush=True)
         print("server: " + " ".join(gunicorn_command(options, port)[1:]), flush=True)
-        results = run_plan(options, base, workdir, env, tokens_path)
+        meter = CpuMeter(web.pid, database_url)
+        results = run_plan(options, base, workdir, env, tokens_path, meter)
     finally:
         stop(worker)
         stop(web)
