@@ -119,3 +119,17 @@ def test_development_has_an_outbox_under_instance(monkeypatch, tmp_path):
     monkeypatch.delenv("MUTUALAID_ENV", raising=False)
     monkeypatch.delenv("DEV_OUTBOX_PATH", raising=False)
     assert load_config(instance_path=tmp_path)["DEV_OUTBOX_PATH"] == str(tmp_path / "dev-outbox")
+
+
+def test_json_log_lines_mask_link_secrets_whoever_logged_them():
+    import json
+
+    from mutualaid.logs import JsonFormatter
+
+    secret = "Zr3x_9kQ-pL2mN8vT4wY1aB6cD0eF7gH5jK"
+    record = logging.LogRecord(
+        "mutualaid.any", logging.INFO, __file__, 1, "opened %s", (f"/auth/confirm/{secret}",), None
+    )
+    line = JsonFormatter().format(record)
+    assert secret not in line
+    assert json.loads(line)["message"] == "opened /auth/confirm/[token]"
