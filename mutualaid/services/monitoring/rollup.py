@@ -303,11 +303,21 @@ def _drop_orphans() -> int:
     return gone
 
 
-def refresh_rollup(*, full: bool = False) -> dict:
+def refresh_rollup(*, full: bool = False, unless_younger_than: float | None = None) -> dict:
     """Take changes since the last refresh into the rollup (all of it when `full`, when it was
-    never built, or when very much changed), and commit. One refresh at a time (row lock)."""
-    started = utcnow()
+    never built, or when very much changed), and commit. One refresh at a time (row lock);
+    with `unless_younger_than`, a refresh another process finished meanwhile is enough."""
     state = _state(lock=True)
+    started = utcnow()
+    if (
+        unless_younger_than
+        and not full
+        and state.refreshed_at is not None
+        and (started - state.refreshed_at).total_seconds() <= unless_younger_than
+    ):
+        version = state.version
+        commit()
+        return {"mode": "fresh", "rows_written": 0, "version": version}
     written, mode = 0, "incremental"
     if full or state.watermark is None:
         mode = "full"
@@ -348,7 +358,7 @@ def ensure_fresh(max_age: float | None = None) -> int:
         and (utcnow() - state.refreshed_at).total_seconds() <= max_age
     ):
         return state.version
-    return refresh_rollup()["version"]
+    return refresh_rollup(unless_younger_than=max_age)["version"]
 
 
 def refresh_job() -> dict:
