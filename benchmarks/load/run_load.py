@@ -235,12 +235,16 @@ def run_wrk(label, targets, connections, seconds, base, workdir, meter=None) -> 
             "p99": round(figures["p99"], 1),
         },
         "endpoints": [],
+        "errors": {  # socket errors include wrk's own 5 s timeout (a queue, not a failure)
+            "socket": figures["socket_errors"],
+            "non_2xx": figures["non_2xx"],
+        },
         "cpu_per_request": cpu,
     }
     print(
         f"{label:<34} {connections:>4} conns  {rps:>7} req/s  p50 {figures['p50']:>6.1f} ms  "
         f"p95 {figures['p95']:>6.1f} ms  p99 {figures['p99']:>6.1f} ms  "
-        f"errors {errors}/{figures['requests']}  "
+        f"errors {errors}/{figures['requests']} (non-2xx {figures['non_2xx']})  "
         f"load {result['load_before'][0]}→{result['load_after'][0]}\n"
         f"{'':<40}CPU per request: web {cpu['web_ms']} ms, PostgreSQL {cpu['database_ms']} ms, "
         f"wrk {cpu['wrk_ms']} ms → {cpu['ceiling_rps']} req/s if the {os.cpu_count()} cores "
