@@ -36,7 +36,7 @@ def main() -> None:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     os.environ["DATABASE_URL"] = make_url(base).set(database=name).render_as_string(False)
     os.environ["MUTUALAID_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="mutualaid-profile-")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
     os.environ["RATELIMIT_ENABLED"] = "0"
     try:
         from mutualaid import create_app
@@ -70,6 +70,14 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {secret}"}
         for path in paths:
             assert client.get(path, headers=headers).status_code == 200, path
+            # Unprofiled first: CPU time of this process per request (the app's own cost, apart
+            # from the database server's) and wall time.
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(options.n):
+                client.get(path, headers=headers)
+            cpu = (time.process_time() - cpu) / options.n * 1000
+            wall = (time.perf_counter() - wall) / options.n * 1000
+            print(f"\n{path}: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request (unprofiled)")
             profile = cProfile.Profile()
             started = time.perf_counter()
             profile.enable()
