@@ -27,15 +27,27 @@ class Records(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+LOGGERS = ("mutualaid.channels", "mutualaid.services.account_mail", "werkzeug")
+
+
 @pytest.fixture
 def records():
+    """What reaches the root logger. The loggers under test are switched on for the test: an
+    earlier test's logging.config (alembic's fileConfig) may have disabled existing loggers."""
     handler = Records()
     root = logging.getLogger()
     root.addHandler(handler)
+    loggers = [logging.getLogger(name) for name in LOGGERS]
+    saved = [(logger.disabled, logger.level) for logger in loggers]
+    for logger in loggers:
+        logger.disabled = False
+        logger.setLevel(logging.INFO)
     try:
         yield handler.messages
     finally:
         root.removeHandler(handler)
+        for logger, (disabled, level) in zip(loggers, saved, strict=True):
+            logger.disabled, logger.level = disabled, level
 
 
 @pytest.fixture
