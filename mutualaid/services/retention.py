@@ -4,6 +4,9 @@ What is kept is what the statistics need: the rows themselves, their category, n
 status and dates, and the matches' outcomes and scores. What goes is what could identify or
 describe a person: the description, the address and exact point (moved to the neighbourhood's
 centre), thank-you notes and reasons, the message texts and the notifications about it.
+
+Self-registered accounts whose email address was never confirmed are removed outright after
+UNCONFIRMED_ACCOUNT_DAYS: nobody could use them, and nothing else refers to them.
 """
 
 from __future__ import annotations
