@@ -81,7 +81,7 @@ class Resident(_Resident):
     @task(2)
     def matches(self) -> None:
         found = _items(self._get("/api/v1/matches", "GET matches"))
-        self.match_ids = [m["id"] for m in found if m.get("status") in ("accepted", "done")]
+        self.match_ids = [m["match_id"] for m in found if m.get("status") in ("accepted", "done")]
 
     @task(1)
     def notifications(self) -> None:
@@ -120,13 +120,13 @@ class Resident(_Resident):
             return
         found = _items(self._suggestions())
         if found:
-            self._expected(f"/api/v1/matches/{found[0]['id']}/invite", "POST invite")
+            self._expected(f"/api/v1/matches/{found[0]['match_id']}/invite", "POST invite")
 
     @task(1)
     def accept(self) -> None:
         found = _items(self._get("/api/v1/invitations", "GET invitations"))
         if found:
-            self._expected(f"/api/v1/matches/{found[0]['id']}/accept", "POST accept")
+            self._expected(f"/api/v1/matches/{found[0]['match_id']}/accept", "POST accept")
 
     @task(1)
     def message(self) -> None:

@@ -268,6 +268,9 @@ def run_step(label, classes, users, seconds, base, workdir, env) -> dict:
                        timeout=seconds + 120)  # fmt: skip
     rows = read_stats(prefix)
     total = next(r for r in rows if r["Name"] == "Aggregated")
+    # An exception inside a task (a scenario bug) is no request failure to locust: count it.
+    with open(f"{prefix}_exceptions.csv") as handle:
+        exceptions = sum(int(row["Count"]) for row in csv.DictReader(handle))
     result = {
         "step": label,
         "users": users,
@@ -276,11 +279,13 @@ def run_step(label, classes, users, seconds, base, workdir, env) -> dict:
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "total": row_summary(total, seconds),
         "endpoints": [row_summary(r, seconds) for r in rows if r["Name"] != "Aggregated"],
+        "task_exceptions": exceptions,
     }
     t = result["total"]
     print(
         f"{label:<34} {users:>4} users  {t['rps']:>7} req/s  p50 {t['p50']:>5} ms  "
         f"p95 {t['p95']:>5} ms  p99 {t['p99']:>5} ms  errors {t['failures']}/{t['requests']}  "
+        f"task exceptions {exceptions}  "
         f"load {result['load_before'][0]}→{result['load_after'][0]}",
         flush=True,
     )
