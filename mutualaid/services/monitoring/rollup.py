@@ -6,8 +6,8 @@ active on a day, a resident's first offer, a resident's requests of a day. Each 
 the request or resident it stands for (`key_id`), so an incremental refresh recomputes only the
 requests and residents that changed since the last one and writes only the rows that differ.
 The readers at the bottom answer exactly what `queries.py` computes from the live tables (the
-same grids and medians), but from this narrow table: no joins over matches and offers, no
-grouping over a year of requests. `tests/integration/test_monitoring_rollup.py` proves
+same grids and medians), but from this narrow table alone: no joins of requests, matches,
+offers and residents, no first-acceptance or first-offer subqueries over all of history. `tests/integration/test_monitoring_rollup.py` proves
 rollup == direct on random data.
 
 Freshness: a periodic job (`refresh_job`, every MONITORING_ROLLUP_SECONDS) takes changes in;
