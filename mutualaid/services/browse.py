@@ -28,6 +28,7 @@ from .aid_views import (
     require_page,
     when_view,
 )
+from .validation import require_int
 
 
 def blocked_ids(resident_id: int) -> set[int]:
@@ -97,6 +98,10 @@ def open_requests_near(
     elif category_ids:
         statement = statement.where(HelpRequest.category_id.in_(category_ids))
     if neighbourhood_id is not None:
+        # An id from a form or query string: a whole number the INTEGER column can hold.
+        neighbourhood_id = require_int(
+            "neighbourhood_id", neighbourhood_id, minimum=1, maximum=2**31 - 1
+        )
         statement = statement.where(HelpRequest.neighbourhood_id == neighbourhood_id)
     dlat = reach / 111_195.0
     dlon = dlat / max(np.cos(np.radians(lat)), 0.01)

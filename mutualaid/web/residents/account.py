@@ -20,14 +20,15 @@ from ...services.privacy import download_export, my_audit_trail, prepare_export
 from ...services.profile import update_profile
 from ..account_text import MESSAGES, account_errors
 from .blueprint import bp
-from .common import CHANNEL_LABELS, LANGUAGE_LABELS, me, resident_required
+from .common import CHANNEL_LABELS, LANGUAGE_LABELS, ascii_digits, me, resident_required
 
 PER_PAGE = 20
 
 
 def _page() -> int:
     value = request.args.get("page", "1")
-    return max(int(value), 1) if value.isdigit() else 1
+    # 1..100,000 like every list (a larger page is empty, never a database overflow).
+    return min(max(int(value), 1), 100_000) if ascii_digits(value) else 1
 
 
 @bp.app_context_processor

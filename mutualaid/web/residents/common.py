@@ -71,11 +71,16 @@ def errors_from(exc: DomainError) -> dict[str, str]:
     return {field: str(FIELD_MESSAGES.get(field, GENERIC_MESSAGE))}
 
 
+def ascii_digits(value: str) -> bool:
+    """Only 0-9 (str.isdigit() also says yes to "²", which int() refuses)."""
+    return value.isascii() and value.isdigit()
+
+
 def slots_from_form(values: list[str]) -> int:
     """The weekly grid bitmask from the checked slot numbers (0..20); others are ignored."""
     mask = 0
     for value in values:
-        if value.isdigit() and int(value) < 21:
+        if ascii_digits(value) and int(value) < 21:
             mask |= 1 << int(value)
     return mask
 
@@ -90,7 +95,7 @@ def form_int(value: str | None) -> int | str | None:
     value = (value or "").strip()
     if not value:
         return None
-    return int(value) if value.isdigit() else value
+    return int(value) if ascii_digits(value) else value
 
 
 STATUS_LABELS = {

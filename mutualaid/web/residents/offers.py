@@ -15,6 +15,7 @@ from ...services.offers import pause_offer, post_offer, resume_offer, update_off
 from .blueprint import bp
 from .common import (
     LANGUAGE_LABELS,
+    ascii_digits,
     errors_from,
     form_int,
     lang,
@@ -45,7 +46,7 @@ def _form_data(form: MultiDict) -> dict:
         "categories": form.getlist("categories"),
         "description": form.get("description", ""),
         "radius_m": form.get("radius_m", ""),
-        "slots": {int(v) for v in form.getlist("slots") if v.isdigit()},
+        "slots": {int(v) for v in form.getlist("slots") if ascii_digits(v) and int(v) < 21},
         "capacity": form.get("capacity", ""),
         "languages": form.getlist("languages"),
     }

@@ -11,7 +11,15 @@ from ...services.aid import cancel_request, post_request, update_request
 from ...services.aid_views import get_request
 from ...services.choices import category_choices
 from .blueprint import bp
-from .common import errors_from, lang, me, resident_required, slot_numbers, slots_from_form
+from .common import (
+    ascii_digits,
+    errors_from,
+    lang,
+    me,
+    resident_required,
+    slot_numbers,
+    slots_from_form,
+)
 
 
 def request_values(form: MultiDict) -> dict:
@@ -40,7 +48,7 @@ def request_values(form: MultiDict) -> dict:
 def form_data(form: MultiDict) -> dict:
     """What the resident typed, to show the form again after an error."""
     data = {key: form.get(key, "") for key in form}
-    data["slots"] = {int(v) for v in form.getlist("slots") if v.isdigit()}
+    data["slots"] = {int(v) for v in form.getlist("slots") if ascii_digits(v) and int(v) < 21}
     for flag in ("needs_vog", "needs_shared_language"):
         data[flag] = flag in form
     return data
