@@ -7,7 +7,7 @@ from .followup import ContactNote, FollowUpAction, ProblemReport
 from .geo import GeocodeResult, Neighbourhood
 from .matching import SCORE_PARTS, Match, MatchingRun, RankerVersion, TrustTie
 from .messaging import Message
-from .monitoring import MonitoringFact, MonitoringRollupState
+from .monitoring import MonitoringFact, MonitoringPeriod, MonitoringRollupState
 from .notifications import Notification
 from .people import (
     ConsentRecord,
@@ -32,6 +32,7 @@ __all__ = [
     "MatchingRun",
     "Message",
     "MonitoringFact",
+    "MonitoringPeriod",
     "MonitoringRollupState",
     "Neighbourhood",
     "Notification",

@@ -44,3 +44,19 @@ class MonitoringRollupState(db.Model):
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class MonitoringPeriod(db.Model):
+    """The rollup summed per ISO week or calendar month and neighbourhood, as the monitoring
+    reads it: counts per measure (requests opened also per category; `category_id` 0 for the
+    other measures), distinct helpers, residents who asked twice or more in the period. Kept
+    from `monitoring_daily`: a refresh recomputes the periods whose days changed."""
+
+    __tablename__ = "monitoring_periods"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    neighbourhood_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from mutualaid.extensions import db
-from mutualaid.models import Match, MonitoringFact, Neighbourhood, Resident
+from mutualaid.models import Match, MonitoringFact, MonitoringPeriod, Neighbourhood, Resident
 from mutualaid.services.monitoring import monitoring_report
 from mutualaid.services.monitoring import rollup as rollup_service
 from mutualaid.services.monitoring.report import build_report
@@ -116,8 +116,12 @@ def assert_same(case) -> None:
     assert rolled.category_mix == direct.category_mix, case
 
 
-def rollup_rows() -> set:
-    return set(db.session.execute(select(MonitoringFact.__table__)).all())
+def rollup_rows() -> tuple[set, set]:
+    """The rollup's rows and its sums per week and month."""
+    return (
+        set(db.session.execute(select(MonitoringFact.__table__)).all()),
+        set(db.session.execute(select(MonitoringPeriod.__table__)).all()),
+    )
 
 
 def mutate(rng: random.Random, town: dict, hoods: list[Neighbourhood]) -> None:
@@ -164,7 +168,7 @@ def test_rollup_answers_exactly_what_the_direct_computation_answers(hengelo, see
             assert_same(case)
         incremental = rollup_rows()
         rollup_service.refresh_rollup(full=True)
-        assert rollup_rows() == incremental  # the same rows as a rebuild from scratch
+        assert rollup_rows() == incremental  # the same rows and sums as a rebuild from scratch
 
 
 def test_an_unchanged_refresh_writes_nothing_and_keeps_the_version(hengelo):
@@ -191,7 +195,7 @@ def test_deleted_residents_leave_the_rollup_at_the_next_refresh(hengelo):
     db.session.execute(Resident.__table__.delete().where(Resident.id == gone.id))
     db.session.commit()
     assert rollup_service.refresh_rollup()["rows_written"] == 1
-    assert rollup_rows() == set()
+    assert rollup_rows() == (set(), set())
 
 
 def test_between_refreshes_the_monitoring_answers_from_the_rollup(app_ctx, hengelo):

@@ -6,9 +6,10 @@ active on a day, a resident's first offer, a resident's requests of a day. Each 
 the request or resident it stands for (`key_id`), so an incremental refresh recomputes only the
 requests and residents that changed since the last one and writes only the rows that differ.
 The readers at the bottom answer exactly what `queries.py` computes from the live tables (the
-same grids and medians), but from this narrow table alone: no joins of requests, matches,
-offers and residents, no first-acceptance or first-offer subqueries over all of history. `tests/integration/test_monitoring_rollup.py` proves
-rollup == direct on random data.
+same grids and medians), from this narrow table and its sums per week and month
+(`monitoring_periods`, recomputed for the periods whose days changed): no joins of requests,
+matches, offers and residents, no first-acceptance or first-offer subqueries over all of
+history. `tests/integration/test_monitoring_rollup.py` proves rollup == direct on random data.
 
 Freshness: a periodic job (`refresh_job`, every MONITORING_ROLLUP_SECONDS) takes changes in;
 a monitoring read refreshes first only when the last refresh is older than
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Integer,
     and_,
     bindparam,
     cast,
@@ -52,6 +54,7 @@ from ...models import (
     HelpRequest,
     Match,
     MonitoringFact,
+    MonitoringPeriod,
     MonitoringRollupState,
     Neighbourhood,
     Offer,
@@ -59,6 +62,7 @@ from ...models import (
 )
 from ...models.base import utcnow
 from ..transactions import commit
+from .periods import PERIODS, next_period, period_of
 from .queries import ACCEPTED_STATUSES, Grid, accepted_at, neighbourhoods_of, seconds_between
 
 log = logging.getLogger(__name__)
@@ -252,12 +256,100 @@ def _rebuild() -> int:
     if _dialect() == "postgresql":
         # Fresh statistics, or the planner guesses a handful of rows and picks poor plans.
         db.session.execute(text("ANALYZE monitoring_daily"))
+    _sum_periods(None)
     return db.session.scalar(select(func.count()).select_from(MonitoringFact)) or 0
 
 
-def _apply(measures: tuple[str, ...], sources, keys: list[int]) -> int:
+# --- the sums per week and month -------------------------------------------------------------
+
+PERIOD_COLUMNS = ["kind", "start", "measure", "neighbourhood_id", "category_id", "value"]
+
+
+def _start(kind: str):
+    """SQL for the first day of the week or month of a rollup day, as a date."""
+    if _dialect() == "postgresql":
+        return cast(func.date_trunc(kind, cast(Fact.c.day, DateTime)), Date)
+    return type_coerce(_bucket(kind), Date)
+
+
+def _period_sums(kind: str, days):
+    """Selects of every measure's sums per period and neighbourhood (`days`: a WHERE clause
+    limiting the rollup rows, or None for all)."""
+    start = _start(kind).label("start")
+    nid = Fact.c.neighbourhood_id
+
+    def where(measure):
+        return (
+            and_(Fact.c.measure == measure, days)
+            if days is not None
+            else (Fact.c.measure == measure)
+        )
+
+    def counted(measure, value=None, category=None):
+        cat = Fact.c.category_id if category else literal(0, Integer)
+        return (
+            select(
+                literal(kind),
+                start,
+                literal(measure),
+                nid,
+                cat,
+                value if value is not None else func.count(),
+            )
+            .where(where(measure))
+            .group_by(start, nid, *([Fact.c.category_id] if category else []))
+        )
+
+    per_person = (
+        select(nid.label("nid"), start)
+        .where(where("requester"))
+        .group_by(Fact.c.key_id, nid, start)
+        .having(func.sum(Fact.c.value) >= 2)
+        .subquery()
+    )
+    return [
+        counted("opened", category=True),
+        counted("completed"),
+        counted("helper", func.count(func.distinct(Fact.c.key_id))),
+        counted("new_helper"),
+        select(
+            literal(kind),
+            per_person.c.start,
+            literal("requester"),
+            per_person.c.nid,
+            literal(0, Integer),
+            func.count(),
+        ).group_by(per_person.c.start, per_person.c.nid),
+    ]
+
+
+def _sum_periods(dirty: dict[str, set[date]] | None) -> None:
+    """Recompute the sums of these periods (None: all of them) from the rollup rows."""
+    for kind in PERIODS:
+        if dirty is None:
+            db.session.execute(delete(MonitoringPeriod).where(MonitoringPeriod.kind == kind))
+            days = None
+        else:
+            starts = sorted(dirty.get(kind, ()))
+            if not starts:
+                continue
+            db.session.execute(
+                delete(MonitoringPeriod).where(
+                    MonitoringPeriod.kind == kind, MonitoringPeriod.start.in_(starts)
+                )
+            )
+            days = or_(*[and_(Fact.c.day >= s, Fact.c.day < next_period(s, kind)) for s in starts])
+        for statement in _period_sums(kind, days):
+            db.session.execute(insert(MonitoringPeriod).from_select(PERIOD_COLUMNS, statement))
+
+
+def _dirty(days: set[date]) -> dict[str, set[date]]:
+    return {kind: {period_of(day, kind) for day in days} for kind in PERIODS}
+
+
+def _apply(measures: tuple[str, ...], sources, keys: list[int], days: set[date]) -> int:
     """Replace the rows of these keys by what the live tables say now; only differences are
-    written. Returns how many rows were deleted or inserted."""
+    written (their days are added to `days`). Returns how many rows were deleted or inserted."""
     written = 0
     for start in range(0, len(keys), 5_000):
         chunk = keys[start : start + 5_000]
@@ -283,24 +375,31 @@ def _apply(measures: tuple[str, ...], sources, keys: list[int]) -> int:
         if new:
             db.session.execute(Fact.insert(), [dict(zip(COLUMNS, r, strict=True)) for r in new])
         written += len(gone) + len(new)
+        days.update(r[2] for r in gone | new)
     return written
 
 
-def _drop_orphans() -> int:
+def _drop_orphans(days: set[date]) -> int:
     """Rows of requests or residents that no longer exist (deleted rows leave no trace)."""
-    gone = db.session.execute(
-        delete(MonitoringFact).where(
+    orphan = or_(
+        and_(
             MonitoringFact.measure.in_(BY_REQUEST),
             ~select(HelpRequest.id).where(HelpRequest.id == MonitoringFact.key_id).exists(),
-        )
-    ).rowcount
-    gone += db.session.execute(
-        delete(MonitoringFact).where(
+        ),
+        and_(
             MonitoringFact.measure.in_(BY_PERSON),
             ~select(Resident.id).where(Resident.id == MonitoringFact.key_id).exists(),
-        )
-    ).rowcount
-    return gone
+        ),
+    )
+    found = {_day_value(d) for d in db.session.scalars(select(MonitoringFact.day).where(orphan))}
+    if not found:
+        return 0
+    days.update(found)
+    return db.session.execute(delete(MonitoringFact).where(orphan)).rowcount
+
+
+def _day_value(day) -> date:
+    return day if isinstance(day, date) else date.fromisoformat(day)
 
 
 def refresh_rollup(*, full: bool = False, unless_younger_than: float | None = None) -> dict:
@@ -326,9 +425,11 @@ def refresh_rollup(*, full: bool = False, unless_younger_than: float | None = No
         if len(requests) + len(people) > MAX_INCREMENTAL_KEYS:
             mode = "full"
         else:
-            written = _apply(BY_REQUEST, REQUEST_SOURCES, sorted(requests))
-            written += _apply(BY_PERSON, PERSON_SOURCES, sorted(people))
-            written += _drop_orphans()
+            days: set[date] = set()
+            written = _apply(BY_REQUEST, REQUEST_SOURCES, sorted(requests), days)
+            written += _apply(BY_PERSON, PERSON_SOURCES, sorted(people), days)
+            written += _drop_orphans(days)
+            _sum_periods(_dirty(days))
     if mode == "full":
         written = _rebuild()
         state.rebuilt_at = started
@@ -401,15 +502,29 @@ def _grid(rows) -> Grid:
     return {(nid, date.fromisoformat(p)): int(n) for nid, p, n in rows}
 
 
-def _count(measure: str, code: str, period: str, start: datetime, end: datetime, n=None) -> Grid:
-    bucket = _bucket(period).label("p")
-    return _grid(
-        db.session.execute(
-            select(Fact.c.neighbourhood_id, bucket, n if n is not None else func.count())
-            .where(_where(measure, code, start, end))
-            .group_by(Fact.c.neighbourhood_id, bucket)
-        ).all()
-    )
+def _sums(measure: str, code: str, period: str, start: datetime, end: datetime):
+    return db.session.execute(
+        select(
+            MonitoringPeriod.neighbourhood_id,
+            MonitoringPeriod.start,
+            MonitoringPeriod.category_id,
+            MonitoringPeriod.value,
+        ).where(
+            MonitoringPeriod.kind == period,
+            MonitoringPeriod.measure == measure,
+            MonitoringPeriod.start >= start.date(),
+            MonitoringPeriod.start < end.date(),
+            MonitoringPeriod.neighbourhood_id.in_(
+                select(Neighbourhood.id).where(Neighbourhood.municipality_code == code)
+            ),
+        )
+    ).all()
+
+
+def _count(measure: str, code: str, period: str, start: datetime, end: datetime) -> Grid:
+    return {
+        (nid, _day_value(p)): int(n) for nid, p, _, n in _sums(measure, code, period, start, end)
+    }
 
 
 def requests_opened_by_category(
@@ -418,14 +533,11 @@ def requests_opened_by_category(
     """As `queries.requests_opened_by_category`."""
     from ...models import Category
 
-    bucket = _bucket(period).label("p")
-    rows = db.session.execute(
-        select(Fact.c.neighbourhood_id, bucket, Fact.c.category_id, func.count())
-        .where(_where("opened", code, start, end))
-        .group_by(Fact.c.neighbourhood_id, bucket, Fact.c.category_id)
-    ).all()
     codes = dict(db.session.execute(select(Category.id, Category.code)).all())
-    return {(nid, date.fromisoformat(p), codes[cat]): int(n) for nid, p, cat, n in rows}
+    return {
+        (nid, _day_value(p), codes[cat]): int(n)
+        for nid, p, cat, n in _sums("opened", code, period, start, end)
+    }
 
 
 def matched_and_medians(
@@ -495,8 +607,8 @@ def requests_completed(code: str, period: str, start: datetime, end: datetime) -
 
 
 def active_helpers(code: str, period: str, start: datetime, end: datetime) -> Grid:
-    """As `queries.active_helpers`: distinct helpers per period (a day row per helper)."""
-    return _count("helper", code, period, start, end, func.count(func.distinct(Fact.c.key_id)))
+    """As `queries.active_helpers`: distinct helpers per period."""
+    return _count("helper", code, period, start, end)
 
 
 def new_helpers(code: str, period: str, start: datetime, end: datetime) -> Grid:
@@ -505,19 +617,5 @@ def new_helpers(code: str, period: str, start: datetime, end: datetime) -> Grid:
 
 
 def repeat_requesters(code: str, period: str, start: datetime, end: datetime) -> Grid:
-    """As `queries.repeat_requesters`: two or more requests summed over the period's days."""
-    bucket = _bucket(period).label("p")
-    per_person = (
-        select(Fact.c.neighbourhood_id.label("nid"), bucket)
-        .where(_where("requester", code, start, end))
-        .group_by(Fact.c.key_id, Fact.c.neighbourhood_id, bucket)
-        .having(func.sum(Fact.c.value) >= 2)
-        .subquery()
-    )
-    return _grid(
-        db.session.execute(
-            select(per_person.c.nid, per_person.c.p, func.count()).group_by(
-                per_person.c.nid, per_person.c.p
-            )
-        ).all()
-    )
+    """As `queries.repeat_requesters`: two or more requests in the same period."""
+    return _count("requester", code, period, start, end)
