@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from ..extensions import limiter
+from ..services.audit import VIEW_REASONS
 from ..services.handover import activate_account_with_token, issue_handover_code
 from ..services.intake import (
     offer_help_for,
@@ -125,7 +126,11 @@ class ResidentProfileSchema(Schema):
 
 
 class ViewArgsSchema(Schema):
-    reason = fields.String(load_default=None, metadata={"description": "why you look (audited)"})
+    reason = fields.String(
+        load_default=None,
+        validate=validate.OneOf(VIEW_REASONS),
+        metadata={"description": "why you look, as a code (audited; no free text in a URL)"},
+    )
 
 
 class OnBehalfSchema(Schema):
@@ -143,8 +148,10 @@ class VouchBodySchema(Schema):
     note = fields.String(load_default=None)
 
 
-class RevokeArgsSchema(Schema):
-    reason = fields.String(load_default=None)
+class RevokeBodySchema(Schema):
+    """In the body, not the query string: free text in a URL ends up in logs."""
+
+    reason = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
 class VogBodySchema(Schema):
@@ -257,11 +264,11 @@ class ResidentVouch(MethodView):
         return vouch_for(api_user().id, resident_id, note=body["note"])
 
     @api_access("worker", "admin")
-    @blp.arguments(RevokeArgsSchema, location="query")
+    @blp.arguments(RevokeBodySchema)
     @blp.response(204)
-    def delete(self, args, resident_id: int):
-        """Revoke your vouch for the resident."""
-        revoke_vouch(api_user().id, resident_id, reason=args["reason"])
+    def delete(self, body, resident_id: int):
+        """Revoke your vouch for the resident (an optional reason in the JSON body)."""
+        revoke_vouch(api_user().id, resident_id, reason=body["reason"])
 
 
 @blp.route("/residents/<int:resident_id>/vog")

@@ -13,6 +13,10 @@ from ..extensions import db
 from ..models import AuditEvent
 from .transactions import commit
 
+# Why a professional opens a resident's data, as a code: a reason that travels in a URL (a
+# GET's query string ends up in proxy and server logs) is one of these, never free text.
+VIEW_REASONS = ("phone", "in_person", "home_visit", "follow_up", "review", "vetting", "intake")
+
 
 def record_event(
     actor_user_id: int | None,

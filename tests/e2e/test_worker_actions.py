@@ -408,12 +408,12 @@ def test_api_intake_vouch_vog_and_hand_over(client, hengelo):
         headers=headers,
     )
     assert vog.status_code == 201 and vog.json["expires_on"]
-    profile = client.get(f"/api/v1/residents/{rid}?reason=bellen", headers=headers)
+    profile = client.get(f"/api/v1/residents/{rid}?reason=phone", headers=headers)
     assert profile.status_code == 200 and len(profile.json["requests"]) == 1
     assert profile.json["vouches"] and profile.json["consents"]
     assert (
         db.session.scalar(select(AuditEvent.reason).where(AuditEvent.action == "view:resident"))
-        == "bellen"
+        == "phone"
     )
     expiring = client.get("/api/v1/residents/vog-expiring?days=365", headers=headers)
     assert expiring.status_code == 200 and expiring.json["total"] == 0

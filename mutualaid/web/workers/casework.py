@@ -118,7 +118,8 @@ def intake():
 @roles_required(*STAFF)
 def resident(resident_id: int):
     """A resident's data, requests, offers, VOG and vouches (an audited view)."""
-    profile = resident_profile(current_user.id, resident_id, reason=request.args.get("reden"))
+    # No reason from the query string: free text in a URL ends up in browser history and logs.
+    profile = resident_profile(current_user.id, resident_id)
     return render_template(
         "workers/intake_resident_page.html",
         p=profile,
