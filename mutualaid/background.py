@@ -17,6 +17,8 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
+from .control_flow import CONTROL_FLOW
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("matching", "notifications", "default")
@@ -142,6 +144,8 @@ def _enqueue_pending(session) -> None:
     for func, args, queue, job_id in jobs:
         try:
             enqueue(func, *args, queue=queue, job_id=job_id)
+        except CONTROL_FLOW:
+            raise
         except Exception:  # Redis down: the outbox sweep will enqueue it later
             log.warning(
                 "could not enqueue %s%r; left for the outbox sweep", func, args, exc_info=True

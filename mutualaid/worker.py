@@ -7,9 +7,9 @@ import time
 
 from flask import current_app
 from rq import Worker
-from rq.exceptions import StopRequested
 from rq.worker import WorkerStatus
 
+from .control_flow import CONTROL_FLOW
 from .extensions import db
 from .logs import set_request_id
 
@@ -44,8 +44,8 @@ class AppWorker(Worker):
                 log.warning("fault injection: pausing %.1f s in the warm refresh", pause)
                 time.sleep(pause)
             changed = self.warm.refresh()
-        except (StopRequested, SystemExit, KeyboardInterrupt):
-            raise  # control flow, not a failure: never swallowed
+        except CONTROL_FLOW:
+            raise  # StopRequested, a job timeout: control flow, not a failure
         except Exception:  # a stale index is better than no matching: the job still runs
             log.warning("warm matcher refresh failed", exc_info=True)
             db.session.rollback()

@@ -12,6 +12,8 @@ import threading
 import time
 from typing import ClassVar
 
+from ..control_flow import CONTROL_FLOW
+
 log = logging.getLogger(__name__)
 
 # KEYS[1]: the slot key. ARGV[1]: delay in ms; ARGV[2]: longest acceptable wait in ms.
@@ -53,6 +55,8 @@ class SharedRateLimiter:
                 _RESERVE, 1, self.key, int(self.min_delay * 1000), int(max_wait * 1000)
             )
             delay = float(waited_ms) / 1000
+        except CONTROL_FLOW:
+            raise
         except Exception:  # Redis down: at least keep this process polite
             log.warning("shared rate limit unavailable; limiting this process only", exc_info=True)
             delay = self._reserve_locally(max_wait)

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..channels import configured_channels
+from ..control_flow import CONTROL_FLOW
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Category, HelpRequest, Match, Neighbourhood, Notification, Resident
@@ -63,6 +64,8 @@ def notify(
                 continue
         try:
             channel.send(resident, subject, body)
+        except CONTROL_FLOW:
+            raise  # a job timeout or SIGTERM mid-send: the row stays claimed, a retry sends it
         except Exception as exc:  # reported on the row; the job's retry sends it again
             row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
             commit()
