@@ -55,11 +55,13 @@ def create_user(
     resident_id: int | None = None,
     commit_now: bool = True,
     email_confirmed: bool = True,
+    actor_user_id: int | None = None,
 ) -> User:
     """Create an account; workers get their neighbourhoods, municipality users their code.
 
     Accounts an admin or worker makes count as confirmed; a resident registering themselves
-    gets `email_confirmed=False` and can sign in only after following the emailed link."""
+    gets `email_confirmed=False` and can sign in only after following the emailed link. A
+    professional role is audited (`role:grant`; actor None: the command line)."""
     email = normalise_email(email)
     if not EMAIL.match(email):
         raise Invalid("email is not a valid address", field="email", rule="email")
@@ -105,6 +107,20 @@ def create_user(
             )
         db.session.add_all(
             WorkerAssignment(user_id=user.id, neighbourhood_id=nid) for nid in found.values()
+        )
+    if role != "resident":
+        # A professional role (and a worker's neighbourhoods: what they may see) is a role
+        # change: audited like VOG changes, exports and erasures. No email in the event.
+        record_event(
+            actor_user_id,
+            "role:grant",
+            object_type="user",
+            object_id=user.id,
+            detail={
+                "role": role,
+                "municipality": municipality_code,
+                "neighbourhoods": sorted(neighbourhood_codes),
+            },
         )
     if commit_now:
         commit()
