@@ -13,6 +13,7 @@ from flask_babel import refresh
 from sqlalchemy import func, select
 
 from mutualaid.extensions import db
+from mutualaid.logs import mask_secret_paths
 from mutualaid.models import ConsentRecord, Resident, SecretToken, User
 from mutualaid.services.accounts import create_user
 from mutualaid.services.audit import record_view
@@ -266,7 +267,9 @@ def test_download_gives_a_json_file_with_my_data_once(anna):
     prepared = anna.post("/mijn/gegevens/download")
     assert prepared.status_code == 302
     link = prepared.headers["Location"]
-    assert link.startswith("/mijn/gegevens/download/")
+    assert link.startswith("/mijn/gegevens/export/")
+    token = link.rsplit("/", 1)[1]
+    assert token not in mask_secret_paths(f'"GET {link} HTTP/1.1" 200')  # not in access logs
     response = anna.get(link)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -354,7 +357,7 @@ def test_account_pages_need_a_signed_in_resident(client):
         "/mijn/gegevens",
         "/mijn/meldingen",
         "/mijn/api-tokens",
-        "/mijn/gegevens/download/some-link",
+        "/mijn/gegevens/export/some-link",
     ):
         assert client.get(path).status_code == 302
     assert client.post("/mijn/gegevens/download").status_code == 302

@@ -101,7 +101,8 @@ def download_my_data():
     return redirect(url_for(".download_file", token=secret))
 
 
-@bp.get("/gegevens/download/<token>")
+# ".../export/<secret>": the log filter masks the secret in request lines (mutualaid/logs.py).
+@bp.get("/gegevens/export/<token>")
 @resident_required
 def download_file(token: str):
     """All my data as a JSON file, once per link; a used or expired link asks for a new one."""
