@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,10 @@ def towns(hengelo):
     import_neighbourhoods(BORNE_GEOJSON)
     borne = db.session.query(Neighbourhood).filter_by(code="BU01470001").one()
     now = utcnow()
+    # Everything happens in the current ISO week (the tests read "this week"), also on a
+    # Monday: two days back, or this Monday 00:00 when that is later.
+    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), time.min, tzinfo=UTC)
+    asked = max(now - timedelta(days=2), monday)
     people = []
     for i in range(12):
         people.append(
@@ -53,13 +57,13 @@ def towns(hengelo):
             )
         )
     helper = people[-1]
-    offer = builders.offer(helper, created_at=now - timedelta(days=3))
+    offer = builders.offer(helper, created_at=asked - timedelta(days=1))
     db.session.flush()
     for i, person in enumerate(people[:-1]):
         request = builders.help_request(
             person,
             neighbourhood_id=borne.id,
-            created_at=now - timedelta(days=2),
+            created_at=asked,
             description=f"Hulp nodig bij {SECRETS[3]}",
             address_line=f"{SECRETS[3]} 1",
         )
@@ -71,7 +75,7 @@ def towns(hengelo):
                     offer_id=offer.id,
                     helper_id=helper.id,
                     status="accepted",
-                    accepted_at=now - timedelta(days=1),
+                    accepted_at=asked + (now - asked) / 2,
                 )
             )
     resident_user = create_user(
