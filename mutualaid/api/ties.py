@@ -57,7 +57,7 @@ class TieBlockInputSchema(Schema):
 def _confirm_link(code: str) -> str | None:
     """The web page where the other person confirms the code (when the pages exist)."""
     try:
-        return url_for("residents.tie_confirm", code=code, _external=True)
+        return url_for("residents.confirm_tie", code=code, _external=True)
     except BuildError:
         return None
 
