@@ -203,6 +203,10 @@ def load_config(instance_path: Path | None = None) -> dict:
         "OUTBOX_SWEEP_SECONDS": _env_int("OUTBOX_SWEEP_SECONDS", 30),
         "REMATCH_SECONDS": _env_int("REMATCH_SECONDS", 6 * 3600),
         "WAVE_CHECK_SECONDS": _env_int("WAVE_CHECK_SECONDS", 60),
+        # Monitoring answers from a rollup refreshed this often; a page that finds it older
+        # than the max age refreshes it first (the tests set 0: they read what they just wrote).
+        "MONITORING_ROLLUP_SECONDS": _env_int("MONITORING_ROLLUP_SECONDS", 60),
+        "MONITORING_ROLLUP_MAX_AGE_SECONDS": _env_int("MONITORING_ROLLUP_MAX_AGE_SECONDS", 300),
         # Notification waves: how many helpers per wave, how long to wait for an answer, and
         # how many requests one helper is asked about per day at most.
         "WAVE_SIZE": _env_int("WAVE_SIZE", 3),

@@ -55,7 +55,7 @@ def periodic_tasks(config: dict) -> tuple[PeriodicTask, ...]:
             "monitoring_rollup",
             "mutualaid.services.monitoring.rollup.refresh_job",
             "default",
-            int(config.get("MONITORING_ROLLUP_SECONDS", 60)),
+            int(config["MONITORING_ROLLUP_SECONDS"]),
         ),
         PeriodicTask(
             "monitoring_rollup_rebuild",

@@ -120,6 +120,8 @@ def make_test_app(database_url: str, redis_url: str | None, instance_path: Path,
         "INSTANCE_PATH": str(instance_path),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Monitoring pages refresh the rollup first: a test reads what it just wrote.
+        "MONITORING_ROLLUP_MAX_AGE_SECONDS": 0,
     }
     config.update(extra)
     return create_app(config)

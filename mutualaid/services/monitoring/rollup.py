@@ -443,9 +443,7 @@ def refresh_rollup(*, full: bool = False, unless_younger_than: float | None = No
 
 
 def max_age_seconds() -> float:
-    config = current_app.config
-    default = 0 if current_app.testing else 300
-    return float(config.get("MONITORING_ROLLUP_MAX_AGE_SECONDS", default))
+    return float(current_app.config["MONITORING_ROLLUP_MAX_AGE_SECONDS"])
 
 
 def ensure_fresh(max_age: float | None = None) -> int:
