@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_database(app)
     register_extensions(app)
     register_security_headers(app)
+    register_input_text_guard(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -145,6 +146,12 @@ def register_security_headers(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+def register_input_text_guard(app: Flask) -> None:
+    from .input_text import register_input_text_guard as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -220,3 +220,28 @@ def test_a_form_body_that_is_not_utf8_is_a_400(app_ctx, client, hengelo):
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code in (400, 422), response.status_code
+
+
+def test_a_nul_character_anywhere_is_a_422_naming_the_field(app_ctx, client, hengelo):
+    """PostgreSQL cannot store U+0000: refused before any view, in forms, query arguments,
+    path words and JSON strings alike (it was a 500 on PostgreSQL)."""
+    world = build_world()
+    _sign_in(client, "worker", world)
+    rid = world.own_staff["resident_id"]
+    cases = {
+        "email": client.post("/auth/password/forgot", data={"email": "a\x00@example.org"}),
+        "note": client.post(f"/wijkwerk/bewoners/{rid}/contact", data={"note": "hoi\x00"}),
+        "buurt": client.get("/wijkwerk/nieuw-actief", query_string={"buurt": "BU\x00"}),
+        "code": client.get("/wijkwerk/buurt/BU%00/betrokken"),
+        "note ": client.post(
+            f"/api/v1/residents/{rid}/vouch", json={"note": "x\x00"}, headers=world.headers
+        ),
+        "q.deep[0]": client.post(
+            "/api/v1/ties/confirm", json={"q": {"deep": ["\x00"]}}, headers=world.headers
+        ),
+    }
+    for field, response in cases.items():
+        assert response.status_code == 422, (field, response.status_code)
+        if response.is_json:
+            assert response.get_json()["field"] == field.strip()
+    assert client.get("/wijkwerk/nieuw-actief", query_string={"buurt": "BU"}).status_code < 500
