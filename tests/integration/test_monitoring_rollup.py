@@ -208,6 +208,7 @@ def test_between_refreshes_the_monitoring_answers_from_the_rollup(app_ctx, henge
             asker, neighbourhood_id=hood.id, created_at=datetime(2027, 3, 1 + day, tzinfo=UTC)
         )
     db.session.commit()
+    before = app_ctx.config["MONITORING_ROLLUP_MAX_AGE_SECONDS"]
     app_ctx.config["MONITORING_ROLLUP_MAX_AGE_SECONDS"] = 300
     try:
 
@@ -234,4 +235,4 @@ def test_between_refreshes_the_monitoring_answers_from_the_rollup(app_ctx, henge
         rollup_service.refresh_job()
         assert opened() == 7
     finally:
-        app_ctx.config.pop("MONITORING_ROLLUP_MAX_AGE_SECONDS")
+        app_ctx.config["MONITORING_ROLLUP_MAX_AGE_SECONDS"] = before
