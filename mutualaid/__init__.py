@@ -137,7 +137,11 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", csp)
         path = request.path
-        if path.startswith(PRIVATE_PREFIXES) and not path.startswith(PUBLIC_API_PATHS):
+        private = path.startswith(PRIVATE_PREFIXES) and not path.startswith(PUBLIC_API_PATHS)
+        # Any page shown to someone signed in names them ("Signed in as ..."), also the home
+        # page and error pages: not stored either.
+        signed_in = not path.startswith(("/static/", "/api/")) and "_user_id" in session
+        if private or signed_in:
             response.headers["Cache-Control"] = "no-store"
         elif "Cache-Control" not in response.headers and not path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-cache"

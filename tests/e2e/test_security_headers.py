@@ -85,3 +85,18 @@ def test_production_cookies_are_secure_httponly_and_samesite(app_ctx, client, mo
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_every_page_for_someone_signed_in_is_not_stored(app_ctx, client, hengelo):
+    """The header names whoever is signed in, on the home page and error pages too."""
+    from tests import staff_login
+    from tests.casework import PASSWORD, staff
+
+    assert client.get("/").headers["Cache-Control"] == "no-cache"  # anonymous: nobody named
+    user = staff("resident", name="Annabel")
+    assert staff_login.sign_in(client, user.email, PASSWORD).status_code == 302
+    for path in ("/", "/bestaat-niet"):
+        response = client.get(path)
+        assert "Annabel" in response.get_data(as_text=True)
+        assert response.headers["Cache-Control"] == "no-store", path
+    assert client.get("/static/favicon.svg").headers.get("Cache-Control") != "no-store"
