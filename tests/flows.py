@@ -17,7 +17,7 @@ HOME = (52.2640, 6.7935)  # Binnenstad-Centrum, Hengelo
 # The requester's private details: none of these may reach another resident before acceptance.
 PRIVATE = {
     "street": "Marskant",
-    "house_number": "417",
+    "house_number": "86417",  # five digits: not mistaken for an id or a count on the walked pages
     "postcode": "7551ZX",
     "phone": "0612398765",
     "email": "anna.private@example.org",

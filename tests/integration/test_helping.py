@@ -106,7 +106,7 @@ def test_both_yes_shows_the_address_to_the_helper_and_contact_to_both(town):
     helping.invite_helper(street.match_of(other).id, street.requester.id)
     accepted = helping.accept_match(match.id, helper.id)
     assert accepted["status"] == "accepted"
-    assert accepted["address"]["address_line"] == "Marskant 417"
+    assert accepted["address"]["address_line"] == "Marskant 86417"
     assert accepted["address"]["postcode"] == "7551ZX"
     assert accepted["contact"]["phone"] == PRIVATE["phone"]
     assert accepted["contact"]["email"] == PRIVATE["email"]
