@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from werkzeug.routing import BuildError
 
+from ..extensions import limiter
 from ..services import ties
 from .access import api_access, api_resident_id
 from .ids import object_id
@@ -83,6 +84,8 @@ class Invitations(MethodView):
 
 @blp.route("/confirm")
 class Confirm(MethodView):
+    decorators = (limiter.limit("10 per minute", methods=["POST"]),)  # codes are not guessed
+
     @api_access("resident")
     @blp.arguments(TieConfirmSchema)
     @blp.response(201, TieSchema)

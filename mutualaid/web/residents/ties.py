@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ...errors import Invalid, NotFound
+from ...extensions import limiter
 from ...services.ties import (
     block_resident,
     confirm_tie_invitation,
@@ -43,6 +44,7 @@ def new_tie_code():
 
 @bp.route("/kennen/bevestigen", methods=["GET", "POST"])
 @resident_required
+@limiter.limit("10 per minute", methods=["POST"])  # codes are not guessed
 def confirm_tie():
     """Confirm the code (or link) of someone I know."""
     errors: dict = {}
