@@ -25,11 +25,13 @@ _BEARER = re.compile(r"(?i)(bearer\s+|ma_)[\w.-]{8,}")
 _SAFE_ID = re.compile(r"^[\w.-]{1,64}$")
 # The secret in a link's path: password reset, email confirmation, data export download.
 SECRET_PATH = re.compile(r"(/(?:password/reset|confirm|export)/)(?!\[token\])[\w-]{16,}")
+# ... and in a query string: a tie invitation link (`/mijn/kennen/bevestigen?code=...`).
+SECRET_QUERY = re.compile(r"([?&](?:code|token)=)(?!\[token\])[^&\s\"'#]+")
 
 
 def mask_secret_paths(text: str) -> str:
-    """Replace the secret in reset, confirmation and export link paths with [token]."""
-    return SECRET_PATH.sub(r"\1[token]", text)
+    """Replace the secret in reset, confirmation, export and invitation links with [token]."""
+    return SECRET_QUERY.sub(r"\1[token]", SECRET_PATH.sub(r"\1[token]", text))
 
 
 def scrub(text: str) -> str:

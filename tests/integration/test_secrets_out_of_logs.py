@@ -103,8 +103,11 @@ def test_request_lines_lose_the_secret_of_a_link_before_any_handler_sees_them(ap
     access = logging.getLogger("werkzeug")
     access.info('%s - - "%s" %s -', "127.0.0.1", f"GET /auth/password/reset/{secret} HTTP/1.1", 200)
     access.info('%s - - "%s" %s -', "127.0.0.1", f"GET /auth/confirm/{secret} HTTP/1.1", 302)
+    invite = f"GET /mijn/kennen/bevestigen?code={secret}&lang=nl HTTP/1.1"
+    access.info('%s - - "%s" %s -', "127.0.0.1", invite, 200)
     logged = [m for m in records if "HTTP/1.1" in m]
-    assert len(logged) == 2
+    assert len(logged) == 3
+    assert "?code=[token]&lang=nl" in logged[-1]
     assert all(secret not in m and "[token]" in m for m in logged)
 
 
