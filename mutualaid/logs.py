@@ -20,7 +20,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w])(\+31|0031|0)[\s-]?[1-9](?:[\s-]?\d){7,8}(?!\d)")
+# Digits glued to letters on either side are an id (a request id's hex), not a phone number.
+_PHONE = re.compile(r"(?<![\w])(\+31|0031|0)[\s-]?[1-9](?:[\s-]?\d){7,8}(?!\w)")
 _BEARER = re.compile(r"(?i)(bearer\s+|ma_)[\w.-]{8,}")
 _SAFE_ID = re.compile(r"^[\w.-]{1,64}$")
 # The secret in a link's path: password reset, email confirmation, data export download.

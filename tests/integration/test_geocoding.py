@@ -248,14 +248,16 @@ def test_not_found_is_cached_for_a_shorter_time(pdok):
 
 
 def test_calls_to_the_provider_keep_the_minimum_delay(pdok, monkeypatch, town):
-    monkeypatch.setitem(town.config, "GEOCODER_MIN_DELAY_SECONDS", 0.5)
+    monkeypatch.setitem(town.config, "GEOCODER_MIN_DELAY_SECONDS", 1.0)
     person_a, person_b = resident(), resident()
     geocoding.set_home_address(person_a.id, "7551AB", "12")
     geocoding.set_home_address(person_b.id, "7551AB", "14A")
     geocoding.geocode_resident(person_a.id)
     geocoding.geocode_resident(person_b.id)
     first, second = pdok.requests
-    assert second.at - first.at >= 0.45  # the slot is kept on the Redis clock, in ms
+    # The slots are a second apart on the Redis clock; where the server sees them, the first
+    # call's slower start (a new connection on a loaded machine) can eat a little of that.
+    assert second.at - first.at >= 0.8
 
 
 def test_a_synchronous_lookup_does_not_wait_long_for_its_turn(pdok, monkeypatch, town):
