@@ -31,3 +31,12 @@ def test_json_line_carries_the_request_id_and_no_email():
     entry = json.loads(JsonFormatter().format(record))
     assert entry["request_id"] == "req-42"
     assert entry["level"] == "INFO" and entry["message"] == "sent to [email]"
+
+
+def test_an_id_that_starts_with_ten_digits_is_not_a_phone_number():
+    """A request id is 32 hex characters: now and then its first ten are 06 and eight digits."""
+    assert scrub("[0612345678fdb4c9097f64d08789c3b3f] done") == (
+        "[0612345678fdb4c9097f64d08789c3b3f] done"
+    )
+    assert scrub("call 0612345678.") == "call [phone]."
+    assert scrub("(06-12345678)") == "([phone])"
