@@ -66,11 +66,9 @@ def _wrong(user, message: str):
     return message
 
 
-@bp.route("/code", methods=["GET", "POST"])
-@public  # no session yet: the pending marker from a right password is needed
-@_limited
-def code():
-    """Enter the 6-digit code from the authenticator app."""
+def _code_step(check, template: str, wrong: str, signed_in):
+    """One code step: needs a pending sign-in of an enrolled account; a right code begins the
+    session (then `signed_in(user)` says where to), a wrong one is counted."""
     user = pending_user()
     if user is None:
         return _start_again()
@@ -79,18 +77,27 @@ def code():
     error = None
     if request.method == "POST":
         try:
-            verify_code(user.id, request.form.get("code", ""))
+            check(user.id, request.form.get("code", ""))
         except DomainError:
-            error = _wrong(
-                user,
-                _("This code is not correct. Enter the 6 digits your app shows now."),
-            )
+            error = _wrong(user, wrong)
             if error is None:
                 return redirect(url_for("auth.login"))
         else:
-            return redirect(_finish(user))
-    page = render_template("auth/second_factor_code.html", error=error)
-    return page, 422 if error else 200
+            return signed_in(user)
+    return render_template(template, error=error), 422 if error else 200
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@public  # no session yet: the pending marker from a right password is needed
+@_limited
+def code():
+    """Enter the 6-digit code from the authenticator app."""
+    return _code_step(
+        verify_code,
+        "auth/second_factor_code.html",
+        _("This code is not correct. Enter the 6 digits your app shows now."),
+        lambda user: redirect(_finish(user)),
+    )
 
 
 @bp.route("/code/recovery", methods=["GET", "POST"])
@@ -98,36 +105,21 @@ def code():
 @_limited
 def recovery():
     """Sign in with one of the recovery codes instead (a lost or broken phone)."""
-    user = pending_user()
-    if user is None:
-        return _start_again()
-    if not is_enrolled(user):
-        return redirect(url_for("second_factor.setup"))
-    error = None
-    if request.method == "POST":
-        try:
-            use_recovery_code(user.id, request.form.get("code", ""))
-        except DomainError:
-            error = _wrong(
-                user,
-                _("This recovery code is not correct or was already used."),
-            )
-            if error is None:
-                return redirect(url_for("auth.login"))
-        else:
-            target = _finish(user)
-            left = recovery_codes_left(user.id)
-            flash(
-                _(
-                    "You are signed in with a recovery code. You have %(left)s codes left.",
-                    left=left,
-                )
-            )
-            if left <= 3:
-                flash(_("Make new recovery codes soon, on the page 'Second step'."))
-            return redirect(target)
-    page = render_template("auth/second_factor_recovery.html", error=error)
-    return page, 422 if error else 200
+
+    def signed_in(user):
+        target = _finish(user)
+        left = recovery_codes_left(user.id)
+        flash(_("You are signed in with a recovery code. You have %(left)s codes left.", left=left))
+        if left <= 3:
+            flash(_("Make new recovery codes soon, on the page 'Second step'."))
+        return redirect(target)
+
+    return _code_step(
+        use_recovery_code,
+        "auth/second_factor_recovery.html",
+        _("This recovery code is not correct or was already used."),
+        signed_in,
+    )
 
 
 def qr_code(uri: str) -> str:
