@@ -143,31 +143,7 @@ def matched_and_medians(
         )
         .subquery()
     )
-    result = db.session.execute(
-        select(
-            rows.c.nid,
-            rows.c.district,
-            rows.c.p,
-            func.count(),
-            func.percentile_cont(0.5).within_group(rows.c.secs),
-        ).group_by(
-            func.grouping_sets(
-                tuple_(rows.c.nid, rows.c.district, rows.c.p),
-                tuple_(rows.c.district, rows.c.p),
-                tuple_(rows.c.p),
-            )
-        )
-    ).all()
-    codes = {n.id: n.code for n in neighbourhoods_of(code)}
-    counts: Grid = {}
-    medians: dict[tuple[str, date], float] = {}
-    for nid, district, p, n, mid in result:
-        day = date.fromisoformat(p)
-        if nid is not None:
-            counts[(nid, day)] = int(n)
-        area = codes[nid] if nid is not None else district if district is not None else code
-        medians[(area, day)] = max(float(mid), 0.0)
-    return counts, medians
+    return median_grid(rows, neighbourhoods_of(code), code)
 
 
 def _matched_and_medians_in_python(code, period, start, end):
@@ -301,3 +277,34 @@ def municipalities() -> list[tuple[str, str | None]]:
 def categories() -> list[Category]:
     """Active help categories, in a fixed order."""
     return list(db.session.scalars(select(Category).order_by(Category.bit)))
+
+
+def median_grid(rows, hoods, code: str):
+    """Counts per neighbourhood and period, and the median seconds per neighbourhood, district
+    and municipality and period, in one grouping-sets statement (PostgreSQL) over a subquery
+    with columns nid, district, p (the period's first day as text) and secs."""
+    result = db.session.execute(
+        select(
+            rows.c.nid,
+            rows.c.district,
+            rows.c.p,
+            func.count(),
+            func.percentile_cont(0.5).within_group(rows.c.secs),
+        ).group_by(
+            func.grouping_sets(
+                tuple_(rows.c.nid, rows.c.district, rows.c.p),
+                tuple_(rows.c.district, rows.c.p),
+                tuple_(rows.c.p),
+            )
+        )
+    ).all()
+    codes = {n.id: n.code for n in hoods}
+    counts: Grid = {}
+    medians: dict[tuple[str, date], float] = {}
+    for nid, district, p, n, mid in result:
+        day = date.fromisoformat(p)
+        if nid is not None:
+            counts[(nid, day)] = int(n)
+        area = codes[nid] if nid is not None else district if district is not None else code
+        medians[(area, day)] = max(float(mid), 0.0)
+    return counts, medians

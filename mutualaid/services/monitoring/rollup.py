@@ -44,7 +44,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     type_coerce,
     union,
 )
@@ -63,7 +62,14 @@ from ...models import (
 from ...models.base import utcnow
 from ..transactions import commit
 from .periods import PERIODS, next_period, period_of
-from .queries import ACCEPTED_STATUSES, Grid, accepted_at, neighbourhoods_of, seconds_between
+from .queries import (
+    ACCEPTED_STATUSES,
+    Grid,
+    accepted_at,
+    median_grid,
+    neighbourhoods_of,
+    seconds_between,
+)
 
 log = logging.getLogger(__name__)
 
@@ -572,31 +578,7 @@ def matched_and_medians(
         .where(_where("matched", code, start, end))
         .subquery()
     )
-    result = db.session.execute(
-        select(
-            rows.c.nid,
-            rows.c.district,
-            rows.c.p,
-            func.count(),
-            func.percentile_cont(0.5).within_group(rows.c.secs),
-        ).group_by(
-            func.grouping_sets(
-                tuple_(rows.c.nid, rows.c.district, rows.c.p),
-                tuple_(rows.c.district, rows.c.p),
-                tuple_(rows.c.p),
-            )
-        )
-    ).all()
-    codes = {n.id: n.code for n in hoods}
-    counts: Grid = {}
-    medians: dict[tuple[str, date], float] = {}
-    for nid, district, p, n, mid in result:
-        day = date.fromisoformat(p)
-        if nid is not None:
-            counts[(nid, day)] = int(n)
-        area = codes[nid] if nid is not None else district if district is not None else code
-        medians[(area, day)] = max(float(mid), 0.0)
-    return counts, medians
+    return median_grid(rows, hoods, code)
 
 
 def requests_completed(code: str, period: str, start: datetime, end: datetime) -> Grid:
